@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# migrate_pages2: the commands.  Each is a verb of harness/mp2.py, which
+# keeps everything it generates in out/ (or $MP2_OUT).
+MP2 := python3 harness/mp2.py
+
+.PHONY: test demo kernel run shell series clean deps
+
+test:
+	$(MP2) test
+
+demo:
+	$(MP2) demo
+
+kernel:
+	$(MP2) kernel
+
+# make run CMD='cat /proc/meminfo' FILES='a.out b.sh'
+run:
+	$(MP2) run $(if $(FILES),--files $(FILES)) -- "$(CMD)"
+
+shell:
+	$(MP2) shell $(if $(FILES),--files $(FILES))
+
+series:
+	$(MP2) series
+
+deps:
+	$(MP2) deps
+
+clean:
+	$(MP2) clean

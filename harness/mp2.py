@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""mp2: build the migrate_pages2 series on Debian's linux-source-6.12, boot it
+in a 4-node QEMU guest and run its tests.
+
+Phases, each also a command: deps -> prepare -> config -> build -> guest ->
+exec -> parse.  Everything generated lives under out/ (or $MP2_OUT), never in
+git: out/pristine is the untouched tarball, out/src a hard-linked copy with the
+project's files and patches applied, out/kbuild the kernel's O= directory.
+"""
+
+import argparse
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import ktap
+import series
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.abspath(os.environ.get('MP2_OUT', os.path.join(TOP, 'out')))
+HARNESS = os.path.join(TOP, 'harness')
+TARBALL = '/usr/src/linux-source-6.12.tar.xz'
+PRISTINE = os.path.join(OUT, 'pristine', 'linux-source-6.12')
+SRC = os.path.join(OUT, 'src')
+KBUILD = os.path.join(OUT, 'kbuild')
+GUEST = os.path.join(OUT, 'guest')
+BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
+JOBS = str(os.cpu_count() or 2)
+
+# Top-level folders of the repository that hold new kernel files at their
+# kernel paths; they are copied over the pristine tree.
+OVERLAY_DIRS = ('mm', 'include', 'tools', 'Documentation')
+
+PACKAGES = {
+	'test': ['linux-source-6.12', 'qemu-system-x86', 'busybox-static', 'gcc',
+		 'make', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
+		 'cpio', 'xz-utils', 'patch', 'perl', 'git', 'libnuma-dev'],
+	'bench': ['gnuplot-nox'],
+}
+
+FRAGMENTS = [os.path.join(HARNESS, 'configs', 'guest.config'),
+	     os.path.join(HARNESS, 'configs', 'test.config'),
+	     os.path.join(TOP, 'tools', 'testing', 'selftests', 'migrate', 'config')]
+
+# The guest: 4 nodes with memory, node 3 without CPUs (a CXL-like tier).
+NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '1024'))
+NODE_CPUS = ['0', '1', '2-3', None]
+CMDLINE = 'console=ttyS0 panic=-1 loglevel=7 transparent_hugepage=madvise'
+
+T0 = time.monotonic()
+
+
+def log(msg):
+	"""One timestamped line per phase or event, like kunit.py."""
+	print('[%7.1fs] %s' % (time.monotonic() - T0, msg), flush=True)
+
+
+def die(msg):
+	log('error: ' + msg)
+	sys.exit(2)
+
+
+def run(cmd, quiet=False, logfile=None, **kw):
+	"""Run an external command, printed once; output to logfile if given."""
+	log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+	if logfile:
+		with open(logfile, 'w') as f:
+			r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, **kw)
+		if r.returncode:
+			with open(logfile) as f:
+				sys.stdout.write(''.join(f.readlines()[-40:]))
+			die('%s failed (exit %d), full log: %s' % (cmd[0], r.returncode, logfile))
+		return r
+	if quiet:
+		kw.setdefault('stdout', subprocess.DEVNULL)
+	r = subprocess.run(cmd, **kw)
+	if r.returncode:
+		die('%s failed (exit %d)' % (cmd[0], r.returncode))
+	return r
+
+
+# ---------------------------------------------------------------- deps
+def phase_deps(kind='test'):
+	"""Install the Debian packages a phase needs, if any is missing."""
+	want = PACKAGES[kind]
+	q = subprocess.run(['dpkg-query', '-W', '-f=${Package} ${Status}\n'] + want,
+			   capture_output=True, text=True)
+	have = {l.split()[0] for l in q.stdout.splitlines() if l.endswith(' installed')}
+	missing = [p for p in want if p not in have]
+	if not missing:
+		return
+	sudo = [] if os.geteuid() == 0 else ['sudo']
+	env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+	run(sudo + ['apt-get', 'update', '-q'], quiet=True, env=env)
+	run(sudo + ['apt-get', 'install', '-y', '-q', '--no-install-recommends'] + missing,
+	    quiet=True, env=env)
+
+
+def debian_version():
+	q = subprocess.run(['dpkg-query', '-W', '-f=${Version}', 'linux-source-6.12'],
+			   capture_output=True, text=True)
+	return q.stdout.strip() or 'unknown'
+
+
+# ---------------------------------------------------------------- prepare
+def read(path, mode='rb'):
+	with open(path, mode) as f:
+		return f.read()
+
+
+def write_if_changed(path, data):
+	"""Replace path by data unless it already holds it.  The file is
+	replaced, not written in place, so hard links to the pristine tree are
+	broken and timestamps move only when the content does."""
+	if os.path.exists(path) and read(path) == data:
+		return False
+	os.makedirs(os.path.dirname(path), exist_ok=True)
+	tmp = path + '.mp2-tmp'
+	with open(tmp, 'wb') as f:
+		f.write(data)
+	os.replace(tmp, path)
+	return True
+
+
+def overlay_files():
+	"""Repository files that go into the kernel tree, by kernel path."""
+	files = []
+	for d in OVERLAY_DIRS:
+		for root, _, names in os.walk(os.path.join(TOP, d)):
+			for n in names:
+				files.append(os.path.relpath(os.path.join(root, n), TOP))
+	return sorted(files)
+
+
+def patched_files(patches, base_dir):
+	"""Apply patches in order to copies of the files they touch, taken from
+	base_dir; return {kernel path: new content}."""
+	result = {}
+	with tempfile.TemporaryDirectory() as tmp:
+		for p in patches:
+			for f in series.patch_targets(p):
+				dst = os.path.join(tmp, f)
+				if not os.path.exists(dst) and os.path.exists(os.path.join(base_dir, f)):
+					os.makedirs(os.path.dirname(dst), exist_ok=True)
+					shutil.copyfile(os.path.join(base_dir, f), dst)
+			r = subprocess.run(['patch', '-p1', '-s', '-N', '-r', '-',
+					    '--no-backup-if-mismatch', '-d', tmp, '-i', p],
+					   capture_output=True, text=True)
+			if r.returncode:
+				die('patch %s does not apply:\n%s%s' % (os.path.relpath(p, TOP),
+									r.stdout, r.stderr))
+			for f in series.patch_targets(p):
+				result[f] = None
+		for f in result:
+			result[f] = read(os.path.join(tmp, f))
+	return result
+
+
+def phase_prepare():
+	"""out/src = pristine tarball + the project's files + its patches."""
+	version = debian_version()
+	stamp = os.path.join(OUT, 'pristine', '.version')
+	if not os.path.exists(stamp) or read(stamp, 'r') != version:
+		log('extracting %s (Debian %s)' % (TARBALL, version))
+		shutil.rmtree(os.path.join(OUT, 'pristine'), ignore_errors=True)
+		shutil.rmtree(SRC, ignore_errors=True)
+		os.makedirs(os.path.join(OUT, 'pristine'))
+		run(['tar', '-xJf', TARBALL, '-C', os.path.join(OUT, 'pristine')])
+		with open(stamp, 'w') as f:
+			f.write(version)
+	if not os.path.isdir(SRC):
+		run(['cp', '-al', PRISTINE, SRC])
+
+	want = {f: read(os.path.join(TOP, f)) for f in overlay_files()}
+	want.update(patched_files(series.load(TOP).patches(), PRISTINE))
+
+	manifest = os.path.join(OUT, 'src.manifest')
+	before = read(manifest, 'r').split() if os.path.exists(manifest) else []
+	changed = []
+	for f in before:
+		if f in want:
+			continue
+		orig = os.path.join(PRISTINE, f)
+		if os.path.exists(orig):
+			write_if_changed(os.path.join(SRC, f), read(orig))
+		elif os.path.exists(os.path.join(SRC, f)):
+			os.unlink(os.path.join(SRC, f))
+		changed.append(f)
+	for f, data in sorted(want.items()):
+		if write_if_changed(os.path.join(SRC, f), data):
+			changed.append(f)
+	with open(manifest, 'w') as f:
+		f.write('\n'.join(sorted(want)) + '\n')
+	log('sources: linux-source-6.12 %s + %d project files, %d changed' %
+	    (version, len(want), len(changed)))
+
+
+# ---------------------------------------------------------------- config
+def parse_config(text):
+	"""{CONFIG_X: value} of a .config or fragment; 'n' for "is not set"."""
+	opts = {}
+	for line in text.splitlines():
+		m = re.match(r'^(CONFIG_\w+)=(.*)$', line)
+		if m:
+			opts[m.group(1)] = m.group(2)
+			continue
+		m = re.match(r'^# (CONFIG_\w+) is not set$', line)
+		if m:
+			opts[m.group(1)] = 'n'
+	return opts
+
+
+def phase_config(extra=()):
+	"""tinyconfig + fragments, then check every requested option survived."""
+	frags = [f for f in FRAGMENTS if os.path.exists(f)] + list(extra)
+	text = ''.join(read(f, 'r') for f in frags)
+	digest = hashlib.sha256((text + debian_version()).encode()).hexdigest()
+	stamp = os.path.join(KBUILD, '.mp2-config')
+	dotconfig = os.path.join(KBUILD, '.config')
+	if os.path.exists(stamp) and read(stamp, 'r') == digest and os.path.exists(dotconfig):
+		return
+	os.makedirs(KBUILD, exist_ok=True)
+	clog = os.path.join(OUT, 'config.log')
+	run(['make', '-C', SRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
+	with open(dotconfig, 'a') as f:
+		f.write(text)
+	run(['make', '-C', SRC, 'O=' + KBUILD, 'olddefconfig'], logfile=clog)
+	got = parse_config(read(dotconfig, 'r'))
+	dropped = ['%s=%s (got %s)' % (k, v, got.get(k, 'n'))
+		   for k, v in parse_config(text).items() if got.get(k, 'n') != v]
+	if dropped:
+		die('config options dropped by olddefconfig (missing dependencies?):\n  ' +
+		    '\n  '.join(dropped))
+	with open(stamp, 'w') as f:
+		f.write(digest)
+	log('config: %d fragment options, all kept' % len(parse_config(text)))
+
+
+# ---------------------------------------------------------------- build
+def phase_build():
+	"""Incremental kernel build and the UAPI headers for the selftests."""
+	blog = os.path.join(OUT, 'build.log')
+	run(['make', '-C', SRC, 'O=' + KBUILD, '-j' + JOBS, 'bzImage'], logfile=blog)
+	warnings = [l for l in read(blog, 'r').splitlines()
+		    if 'warning:' in l and any(('/%s/' % d) in l or l.startswith(d + '/')
+					       for d in OVERLAY_DIRS)]
+	for w in warnings:
+		log('build ' + w)
+	run(['make', '-C', SRC, 'O=' + KBUILD, 'headers_install'],
+	    logfile=os.path.join(OUT, 'headers.log'))
+	log('kernel: %s' % BZIMAGE)
+
+
+# ---------------------------------------------------------------- guest
+SELFTESTS = [('migrate', None), ('mm', 'migration')]
+
+
+def build_selftests():
+	"""Static selftest binaries for the guest; returns [(guest path, host path)]."""
+	files = []
+	inc = '-isystem ' + os.path.join(KBUILD, 'usr', 'include')
+	for suite, only in SELFTESTS:
+		sdir = os.path.join(SRC, 'tools', 'testing', 'selftests', suite)
+		if not os.path.isdir(sdir):
+			continue
+		odir = os.path.join(GUEST, 'kselftest', suite)
+		os.makedirs(odir, exist_ok=True)
+		targets = [os.path.join(odir, only)] if only else ['all']
+		run(['make', '-C', sdir, 'OUTPUT=' + odir, 'CC=gcc -static',
+		     'KHDR_INCLUDES=' + inc, '-j' + JOBS] + targets,
+		    logfile=os.path.join(OUT, 'selftests-%s.log' % suite))
+		names = [only] if only else selftest_programs(sdir)
+		for n in names:
+			files.append(('/kselftest/%s/%s' % (suite, n), os.path.join(odir, n)))
+	return files
+
+
+def selftest_programs(sdir):
+	"""TEST_GEN_PROGS of a selftest directory, as its Makefile lists them."""
+	r = subprocess.run(['make', '-s', '-C', sdir, '-f', 'Makefile', '-f', '-',
+			    'mp2-print-progs'],
+			   input='mp2-print-progs:\n\t@echo $(notdir $(TEST_GEN_PROGS))\n',
+			   capture_output=True, text=True)
+	return r.stdout.split()
+
+
+def gen_init_cpio():
+	tool = os.path.join(OUT, 'gen_init_cpio')
+	srcf = os.path.join(SRC, 'usr', 'gen_init_cpio.c')
+	if not os.path.exists(tool) or os.path.getmtime(tool) < os.path.getmtime(srcf):
+		run(['gcc', '-O2', '-o', tool, srcf])
+	return tool
+
+
+def make_initramfs(name, cmd, files):
+	"""A cpio from a text spec: busybox, /init, the command, and files."""
+	os.makedirs(GUEST, exist_ok=True)
+	cmdfile = os.path.join(GUEST, name + '.cmd')
+	with open(cmdfile, 'w') as f:
+		f.write(cmd + '\n')
+	spec = ['dir /dev 755 0 0', 'nod /dev/console 600 0 0 c 5 1',
+		'dir /proc 755 0 0', 'dir /sys 755 0 0', 'dir /tmp 1777 0 0',
+		'dir /bin 755 0 0', 'dir /etc 755 0 0', 'dir /root 700 0 0',
+		'dir /kselftest 755 0 0',
+		'file /bin/busybox /bin/busybox 755 0 0',
+		'file /init %s/guest/init 755 0 0' % HARNESS,
+		'file /bin/mp2-run-tests %s/guest/run-tests 755 0 0' % HARNESS,
+		'file /etc/passwd %s/guest/passwd 644 0 0' % HARNESS,
+		'file /etc/mp2.cmd %s 644 0 0' % cmdfile]
+	dirs = set()
+	for gpath, hpath in files:
+		d = os.path.dirname(gpath)
+		while d not in ('/', '') and d not in dirs:
+			dirs.add(d)
+			d = os.path.dirname(d)
+		spec.append('file %s %s 755 0 0' % (gpath, hpath))
+	spec[1:1] = ['dir %s 755 0 0' % d for d in sorted(dirs)
+		     if d not in ('/bin', '/kselftest')]
+	specfile = os.path.join(GUEST, name + '.spec')
+	with open(specfile, 'w') as f:
+		f.write('\n'.join(spec) + '\n')
+	cpio = os.path.join(GUEST, name + '.cpio')
+	with open(cpio, 'wb') as f:
+		r = subprocess.run([gen_init_cpio(), specfile], stdout=f)
+	if r.returncode:
+		die('gen_init_cpio failed on %s' % specfile)
+	return cpio
+
+
+def qemu_cmd(cpio, interactive=False):
+	cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max', '-smp', '4',
+	       '-m', '%dM' % (4 * NODE_MEM_MB), '-bios', '/usr/share/qemu/qboot.rom',
+	       '-kernel', BZIMAGE, '-initrd', cpio, '-append', CMDLINE,
+	       '-display', 'none', '-no-reboot', '-vga', 'none', '-nodefaults']
+	for n, cpus in enumerate(NODE_CPUS):
+		cmd += ['-object', 'memory-backend-ram,id=m%d,size=%dM' % (n, NODE_MEM_MB)]
+		numa = 'node,nodeid=%d,memdev=m%d' % (n, n)
+		if cpus:
+			numa += ',cpus=' + cpus
+		cmd += ['-numa', numa]
+	cmd += ['-serial', 'mon:stdio' if interactive else 'stdio']
+	return cmd
+
+
+def boot(cpio, logname, timeout, echo):
+	"""Boot the guest, stream its console to out/<logname> (and stdout if
+	echo), return (lines, timed_out)."""
+	path = os.path.join(OUT, logname)
+	cmd = qemu_cmd(cpio)
+	log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+	log('console: %s' % path)
+	proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+				stderr=subprocess.STDOUT)
+	timed_out = threading.Event()
+
+	def watchdog():
+		if _wait(proc, timeout) is None:
+			timed_out.set()
+			proc.kill()
+
+	threading.Thread(target=watchdog, daemon=True).start()
+	lines = []
+	with open(path, 'w') as f:
+		for raw in proc.stdout:
+			line = raw.decode('utf-8', 'replace').rstrip('\r\n').replace('\r', '')
+			lines.append(line)
+			f.write(line + '\n')
+			f.flush()
+			if echo and not line.startswith('MP2-'):
+				print(line, flush=True)
+	proc.wait()
+	return lines, timed_out.is_set()
+
+
+def _wait(proc, t):
+	try:
+		return proc.wait(t)
+	except subprocess.TimeoutExpired:
+		return None
+
+
+def guest_files(names):
+	files = []
+	for n in names:
+		if not os.path.exists(n):
+			die('no such file for the guest: %s' % n)
+		files.append(('/bin/' + os.path.basename(n), os.path.abspath(n)))
+	return files
+
+
+def kernel():
+	phase_deps()
+	phase_prepare()
+	phase_config()
+	phase_build()
+
+
+# ---------------------------------------------------------------- commands
+def cmd_kernel(_):
+	kernel()
+	print(BZIMAGE)
+
+
+def cmd_run(args):
+	"""Boot, run CMD as root with FILES in /bin, print its output, exit with
+	its status."""
+	kernel()
+	cpio = make_initramfs('run', args.cmd, guest_files(args.files))
+	lines, timed_out = boot(cpio, 'run.log', args.timeout, echo=args.verbose)
+	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
+	for l in out:
+		print(l)
+	reports = ktap.kernel_reports(lines)
+	for r in reports:
+		print('\n'.join(r))
+	rc = ktap.exit_status(lines)
+	if timed_out or rc is None:
+		die('guest did not finish%s (see %s)' %
+		    (' in %ds' % args.timeout if timed_out else '', os.path.join(OUT, 'run.log')))
+	sys.exit(rc if not reports else max(rc, 1))
+
+
+def cmd_shell(args):
+	kernel()
+	cpio = make_initramfs('shell', 'exec setsid cttyhack sh -l', guest_files(args.files))
+	cmd = qemu_cmd(cpio, interactive=True)
+	log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+	sys.exit(subprocess.call(cmd))
+
+
+def cmd_test(args):
+	"""Everything: deps, build, checkpatch, boot, selftests, KUnit, verdict."""
+	log('migrate_pages2 test run on linux-source-6.12 %s' % debian_version())
+	kernel()
+	results = []
+	if not args.no_checkpatch:
+		results += series.checkpatch(series.make_series(TOP, OUT, PRISTINE, SRC, log), SRC)
+	files = build_selftests()
+	cpio = make_initramfs('test', 'mp2-run-tests', files)
+	lines, timed_out = boot(cpio, 'test.log', args.timeout, echo=args.verbose)
+	results += ktap.parse_guest(lines, [g for g, _ in files])
+	expected = ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips'))
+	sys.exit(ktap.report(results, lines, timed_out, expected, log))
+
+
+def cmd_series(_):
+	phase_deps()
+	phase_prepare()
+	outdir = series.make_series(TOP, OUT, PRISTINE, SRC, log)
+	results = series.checkpatch(outdir, SRC)
+	bad = [r for r in results if r.status == 'fail']
+	for r in bad:
+		print('\n'.join(r.detail))
+	print(outdir)
+	sys.exit(1 if bad else 0)
+
+
+def cmd_demo(args):
+	demo = os.path.join(HARNESS, 'guest', 'demo')
+	args.cmd = read(demo, 'r')
+	args.files = []
+	args.verbose = False
+	cmd_run(args)
+
+
+def cmd_clean(_):
+	shutil.rmtree(OUT, ignore_errors=True)
+
+
+def cmd_parse(args):
+	"""Parse a saved console log again (the parser's own debugging aid)."""
+	lines = read(args.log, 'r').splitlines()
+	progs = [l.split(None, 1)[1] for l in lines if l.startswith('MP2-TEST: ')]
+	results = ktap.parse_guest(lines, progs)
+	sys.exit(ktap.report(results, lines, False,
+			     ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips')), log))
+
+
+def main():
+	p = argparse.ArgumentParser(description=__doc__,
+				    formatter_class=argparse.RawDescriptionHelpFormatter)
+	sub = p.add_subparsers(dest='command', required=True)
+	s = sub.add_parser('deps', help='install missing Debian packages')
+	s.set_defaults(func=lambda a: phase_deps(a.kind))
+	s.add_argument('--kind', default='test', choices=PACKAGES)
+	sub.add_parser('prepare', help='pristine tree + overlay + patches').set_defaults(
+		func=lambda a: phase_prepare())
+	sub.add_parser('config', help='tinyconfig + fragments, validated').set_defaults(
+		func=lambda a: (phase_prepare(), phase_config()))
+	sub.add_parser('kernel', help='build; prints bzImage last').set_defaults(func=cmd_kernel)
+	for name, func in (('run', cmd_run), ('shell', cmd_shell), ('demo', cmd_demo)):
+		s = sub.add_parser(name)
+		s.set_defaults(func=func)
+		s.add_argument('--files', nargs='*', default=[])
+		s.add_argument('--timeout', type=int, default=600)
+		s.add_argument('-v', '--verbose', action='store_true',
+			       help='show the whole console')
+		if name == 'run':
+			s.add_argument('cmd')
+	t = sub.add_parser('test', help='build, boot, run every test')
+	t.set_defaults(func=cmd_test)
+	t.add_argument('--timeout', type=int, default=1800)
+	t.add_argument('-v', '--verbose', action='store_true')
+	t.add_argument('--no-checkpatch', action='store_true')
+	sub.add_parser('series', help='git format-patch series + checkpatch').set_defaults(
+		func=cmd_series)
+	sub.add_parser('clean').set_defaults(func=cmd_clean)
+	s = sub.add_parser('parse', help='parse a saved console log')
+	s.set_defaults(func=cmd_parse)
+	s.add_argument('log')
+	args = p.parse_args()
+	args.func(args)
+
+
+if __name__ == '__main__':
+	main()

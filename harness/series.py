@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The patch series as data: series/NNNN-*.commit files, one per commit, each
+a header (Subject, Author, Files, Patches), a blank line and the body.  Files
+are new kernel files of this repository; Patches are series/*.patch diffs
+against the pristine tree for upstream files.  The order of the commit files
+is the order of the series and of patch application.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+
+import ktap
+
+
+class Commit:
+	def __init__(self, path):
+		self.path = path
+		head, _, self.body = open(path).read().partition('\n\n')
+		self.fields = {}
+		for line in head.splitlines():
+			key, _, val = line.partition(':')
+			self.fields[key.strip().lower()] = val.strip()
+		self.subject = self.fields['subject']
+		self.author = self.fields.get('author', 'migrate_pages2 developers <mp2@localhost>')
+		self.files = self.fields.get('files', '').split()
+		base = os.path.dirname(path)
+		self.patches = [os.path.join(base, p) for p in self.fields.get('patches', '').split()]
+
+
+class Series:
+	def __init__(self, top):
+		self.top = top
+		self.commits = [Commit(p) for p in sorted(glob.glob(os.path.join(top, 'series', '*.commit')))]
+
+	def patches(self):
+		return [p for c in self.commits for p in c.patches]
+
+	def check(self, overlay):
+		"""Every project file and patch belongs to exactly one commit."""
+		errors = []
+		owner = {}
+		for c in self.commits:
+			for f in c.files + [os.path.relpath(p, self.top) for p in c.patches]:
+				if f in owner:
+					errors.append('%s is in two commits: %s and %s' % (f, owner[f], c.path))
+				owner[f] = os.path.basename(c.path)
+				if not os.path.exists(os.path.join(self.top, f)):
+					errors.append('%s: no such file %s' % (os.path.basename(c.path), f))
+		for f in overlay + [os.path.relpath(p, self.top)
+				    for p in glob.glob(os.path.join(self.top, 'series', '*.patch'))]:
+			if f not in owner:
+				errors.append('%s belongs to no commit in series/' % f)
+		return errors
+
+
+def load(top):
+	return Series(top)
+
+
+def patch_targets(patch):
+	"""Kernel paths a unified diff changes."""
+	targets = []
+	with open(patch) as f:
+		for line in f:
+			if line.startswith('+++ '):
+				path = line[4:].split('\t')[0].strip()
+				if path != '/dev/null':
+					targets.append(path.split('/', 1)[1])
+	return targets
+
+
+def _git(repo, *args, **kw):
+	return subprocess.run(['git', '-C', repo] + list(args), check=True,
+			      capture_output=True, text=True, **kw)
+
+
+def make_series(top, out, pristine, src, log):
+	"""git format-patch output of the series, in out/series; returns the
+	folder.  The repository holds only the files the series touches, at
+	their pristine versions, so it is built in a second."""
+	import mp2
+	ser = Series(top)
+	errors = ser.check(mp2.overlay_files())
+	if errors:
+		mp2.die('series/ does not cover the project:\n  ' + '\n  '.join(errors))
+	repo = os.path.join(out, 'series-git')
+	outdir = os.path.join(out, 'series')
+	shutil.rmtree(repo, ignore_errors=True)
+	shutil.rmtree(outdir, ignore_errors=True)
+	os.makedirs(repo)
+	touched = set()
+	for c in ser.commits:
+		touched.update(c.files)
+		for p in c.patches:
+			touched.update(patch_targets(p))
+	for f in touched:
+		if os.path.exists(os.path.join(pristine, f)):
+			os.makedirs(os.path.dirname(os.path.join(repo, f)), exist_ok=True)
+			shutil.copyfile(os.path.join(pristine, f), os.path.join(repo, f))
+	env = dict(os.environ, GIT_AUTHOR_DATE='2026-11-22T00:00:00Z',
+		   GIT_COMMITTER_DATE='2026-11-22T00:00:00Z')
+	_git(repo, 'init', '-q')
+	_git(repo, 'add', '-A')
+	ident = ['-c', 'user.name=mp2', '-c', 'user.email=mp2@localhost']
+	_git(repo, *ident, 'commit', '-q', '--allow-empty', '-m',
+	     'linux-source-6.12 %s (pristine files)' % mp2.debian_version(), env=env)
+	for c in ser.commits:
+		for f in c.files:
+			dst = os.path.join(repo, f)
+			os.makedirs(os.path.dirname(dst), exist_ok=True)
+			shutil.copyfile(os.path.join(top, f), dst)
+		for p in c.patches:
+			subprocess.run(['patch', '-p1', '-s', '--no-backup-if-mismatch', '-d', repo,
+					'-i', p], check=True)
+		_git(repo, 'add', '-A')
+		msg = c.subject + '\n\n' + c.body
+		_git(repo, *ident, 'commit', '-q', '--author', c.author, '-F', '-',
+		     input=msg, env=env)
+	if not ser.commits:
+		os.makedirs(outdir)
+		return outdir
+	_git(repo, 'format-patch', '-q', '--cover-letter', '-o', outdir, 'HEAD~%d' % len(ser.commits))
+	cover = os.path.join(outdir, '0000-cover-letter.patch')
+	text = open(cover).read()
+	letter = open(os.path.join(top, 'series', 'cover-letter')).read()
+	subject, _, blurb = letter.partition('\n\n')
+	text = text.replace('*** SUBJECT HERE ***', subject.strip())
+	text = text.replace('*** BLURB HERE ***', blurb.strip())
+	with open(cover, 'w') as f:
+		f.write(text)
+	log('series: %d patches in %s' % (len(ser.commits), outdir))
+	return outdir
+
+
+def checkpatch(outdir, src):
+	"""checkpatch.pl --strict on each patch, one result per patch."""
+	results = []
+	for p in sorted(glob.glob(os.path.join(outdir, '*.patch'))):
+		name = os.path.basename(p)
+		if name.startswith('0000-'):
+			continue
+		r = subprocess.run(['perl', 'scripts/checkpatch.pl', '--strict', '--terse',
+				    '--show-types', p], cwd=src, capture_output=True, text=True)
+		lines = [l for l in r.stdout.splitlines() if 'total:' not in l]
+		results.append(ktap.Result('checkpatch/' + name, 'fail' if r.returncode else 'pass',
+					   lines))
+	return results
