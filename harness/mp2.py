@@ -225,13 +225,15 @@ def phase_config(extra=()):
 	digest = hashlib.sha256((text + debian_version()).encode()).hexdigest()
 	stamp = os.path.join(KBUILD, '.mp2-config')
 	dotconfig = os.path.join(KBUILD, '.config')
-	if os.path.exists(stamp) and read(stamp, 'r') == digest and os.path.exists(dotconfig):
-		return
-	os.makedirs(KBUILD, exist_ok=True)
 	clog = os.path.join(OUT, 'config.log')
-	run(['make', '-C', SRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
-	with open(dotconfig, 'a') as f:
-		f.write(text)
+	fresh = not (os.path.exists(stamp) and read(stamp, 'r') == digest and
+		     os.path.exists(dotconfig))
+	if fresh:
+		os.makedirs(KBUILD, exist_ok=True)
+		run(['make', '-C', SRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
+		with open(dotconfig, 'a') as f:
+			f.write(text)
+	# Always: a patched Kconfig may have brought new symbols.
 	run(['make', '-C', SRC, 'O=' + KBUILD, 'olddefconfig'], logfile=clog)
 	got = parse_config(read(dotconfig, 'r'))
 	dropped = ['%s=%s (got %s)' % (k, v, got.get(k, 'n'))
@@ -241,7 +243,8 @@ def phase_config(extra=()):
 		    '\n  '.join(dropped))
 	with open(stamp, 'w') as f:
 		f.write(digest)
-	log('config: %d fragment options, all kept' % len(parse_config(text)))
+	if fresh:
+		log('config: %d fragment options, all kept' % len(parse_config(text)))
 
 
 # ---------------------------------------------------------------- build

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_pages2(2): move the pages of a set of processes between NUMA
+ * nodes through explicit (source, destination) pairs, in one pass over each
+ * address space, optionally limited to a range, and report what happened.
+ *
+ * This file takes the request apart: it copies and checks the arguments,
+ * builds the node map, resolves and checks every target before anything
+ * moves, and writes the statistics back.  The pages are moved by
+ * mm/migrate_pages2_move.c.
+ */
+
+#include <linux/capability.h>
+#include <linux/cpuset.h>
+#include <linux/limits.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/security.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/swap.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+#include <kunit/visibility.h>
+
+#include "migrate_pages2.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/migrate_pages2.h>
+
+/**
+ * mp2_check_args - check the scalar fields of a migrate_pages2() request
+ * @args: the request, copied from user space
+ *
+ * Context: any; it reads nothing but @args.
+ * Return: 0, or -EINVAL for an unknown flag, a count out of range or a
+ * range that is not page aligned, overflows, or has a start without a
+ * length.
+ */
+VISIBLE_IF_KUNIT int mp2_check_args(const struct migrate_pages_args *args)
+{
+	if (args->flags & ~MIGRATE_PAGES2_FLAGS)
+		return -EINVAL;
+	if (!args->nr_pids || args->nr_pids > MIGRATE_PAGES2_MAX_PIDS)
+		return -EINVAL;
+	if (!args->nr_nodes || args->nr_nodes > MAX_NUMNODES)
+		return -EINVAL;
+	if (args->start & ~PAGE_MASK || args->start > ULONG_MAX)
+		return -EINVAL;
+	if (!args->len)
+		return args->start ? -EINVAL : 0;
+	/* The range's end, rounded up to a page, must not wrap. */
+	if (args->len > (ULONG_MAX & PAGE_MASK) - args->start)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp2_check_args);
+
+static bool mp2_node_valid(s32 nid)
+{
+	return nid >= 0 && nid < MAX_NUMNODES;
+}
+
+/**
+ * mp2_build_map - turn the (source, destination) pairs into a node map
+ * @call: the call whose map, moving and destination masks are filled
+ * @old_nodes: source node of each pair, or MIGRATE_PAGES2_ANY_NODE
+ * @new_nodes: destination node of each pair
+ * @nr_nodes: number of pairs
+ *
+ * MIGRATE_PAGES2_ANY_NODE maps every node that no other pair names as a
+ * source.  A pair whose source is its destination is kept in the map but
+ * moves nothing.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for a node id out of range, a source named twice,
+ * two ANY_NODE pairs, or a destination without memory.
+ */
+VISIBLE_IF_KUNIT int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
+				   const s32 *new_nodes, u32 nr_nodes)
+{
+	nodemask_t named = NODE_MASK_NONE;
+	int any = NUMA_NO_NODE;
+	int nid;
+	u32 i;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		call->map[nid] = NUMA_NO_NODE;
+	nodes_clear(call->dests);
+	for (i = 0; i < nr_nodes; i++) {
+		if (!mp2_node_valid(new_nodes[i]) ||
+		    !node_state(new_nodes[i], N_MEMORY))
+			return -EINVAL;
+		node_set(new_nodes[i], call->dests);
+		if (old_nodes[i] == MIGRATE_PAGES2_ANY_NODE) {
+			if (any != NUMA_NO_NODE)
+				return -EINVAL;
+			any = new_nodes[i];
+			continue;
+		}
+		if (!mp2_node_valid(old_nodes[i]) || node_isset(old_nodes[i], named))
+			return -EINVAL;
+		node_set(old_nodes[i], named);
+		call->map[old_nodes[i]] = new_nodes[i];
+	}
+
+	nodes_clear(call->moving);
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		if (any != NUMA_NO_NODE && !node_isset(nid, named))
+			call->map[nid] = any;
+		if (call->map[nid] != NUMA_NO_NODE && call->map[nid] != nid)
+			node_set(nid, call->moving);
+	}
+	call->track_moved = false;
+	for_each_node_mask(nid, call->moving)
+		if (node_isset(call->map[nid], call->moving))
+			call->track_moved = true;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp2_build_map);
+
+static int mp2_copy_args(struct migrate_pages_args *args,
+			 const struct migrate_pages_args __user *uargs,
+			 size_t usize)
+{
+	if (usize < MIGRATE_PAGES_ARGS_SIZE_VER0)
+		return -EINVAL;
+	return copy_struct_from_user(args, sizeof(*args), uargs, usize);
+}
+
+static s32 *mp2_copy_array(u64 uptr, u32 nr)
+{
+	return memdup_array_user(u64_to_user_ptr(uptr), nr, sizeof(s32));
+}
+
+/**
+ * struct mp2_request - the arrays of a request, copied in
+ * @pids: target pids or pidfds, NULL for the caller alone
+ * @old_nodes: source node of each pair
+ * @new_nodes: destination node of each pair
+ * @mms: the distinct mms of the targets, each holding a reference
+ * @nr_mms: entries in @mms
+ */
+struct mp2_request {
+	s32 *pids;
+	s32 *old_nodes;
+	s32 *new_nodes;
+	struct mm_struct **mms;
+	u32 nr_mms;
+};
+
+static void mp2_free_request(struct mp2_request *req)
+{
+	u32 i;
+
+	for (i = 0; i < req->nr_mms; i++)
+		mmput(req->mms[i]);
+	kfree(req->mms);
+	kfree(req->pids);
+	kfree(req->old_nodes);
+	kfree(req->new_nodes);
+}
+
+static int mp2_copy_request(struct mp2_request *req,
+			    const struct migrate_pages_args *args)
+{
+	s32 *p;
+
+	p = mp2_copy_array(args->old_nodes, args->nr_nodes);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	req->old_nodes = p;
+	p = mp2_copy_array(args->new_nodes, args->nr_nodes);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	req->new_nodes = p;
+	if (!args->pids)
+		return 0;
+	p = mp2_copy_array(args->pids, args->nr_pids);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	req->pids = p;
+	return 0;
+}
+
+static struct task_struct *mp2_get_task(s32 id, bool pidfd)
+{
+	struct task_struct *task;
+	unsigned int f_flags;
+
+	if (pidfd)
+		return pidfd_get_task(id, &f_flags);
+	if (!id) {
+		get_task_struct(current);
+		return current;
+	}
+	task = find_get_task_by_vpid(id);
+	return task ? task : ERR_PTR(-ESRCH);
+}
+
+/*
+ * mainline migrate_pages(2)'s rules, on a task whose mm we hold through
+ * mm_access(), so an exec cannot slip between the check and the walk.
+ */
+static struct mm_struct *mp2_get_mm(struct mp2_call *call,
+				    struct task_struct *task)
+{
+	struct mm_struct *mm;
+	nodemask_t allowed;
+	int err;
+
+	mm = mm_access(task, PTRACE_MODE_READ_REALCREDS);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm) == -EACCES ? ERR_PTR(-EPERM) : mm;
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	allowed = cpuset_mems_allowed(task);
+	err = -EPERM;
+	if (!nodes_subset(call->dests, allowed) && !capable(CAP_SYS_NICE))
+		goto out_put;
+	err = security_task_movememory(task);
+	if (err)
+		goto out_put;
+	return mm;
+out_put:
+	mmput(mm);
+	return ERR_PTR(err);
+}
+
+static bool mp2_has_mm(const struct mp2_request *req, struct mm_struct *mm)
+{
+	u32 i;
+
+	for (i = 0; i < req->nr_mms; i++)
+		if (req->mms[i] == mm)
+			return true;
+	return false;
+}
+
+/* Resolve and check every target before any page moves. */
+static int mp2_get_targets(struct mp2_call *call, struct mp2_request *req,
+			   u32 nr_pids)
+{
+	bool pidfd = call->flags & MIGRATE_PAGES2_PIDFD;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	u32 i;
+
+	if (!req->pids)
+		nr_pids = 1;
+	req->mms = kcalloc(nr_pids, sizeof(*req->mms), GFP_KERNEL);
+	if (!req->mms)
+		return -ENOMEM;
+	for (i = 0; i < nr_pids; i++) {
+		task = req->pids ? mp2_get_task(req->pids[i], pidfd) :
+				   mp2_get_task(0, false);
+		if (IS_ERR(task))
+			return PTR_ERR(task);
+		mm = mp2_get_mm(call, task);
+		put_task_struct(task);
+		if (IS_ERR(mm))
+			return PTR_ERR(mm);
+		if (mp2_has_mm(req, mm)) {
+			mmput(mm);
+			continue;
+		}
+		req->mms[req->nr_mms++] = mm;
+	}
+	return 0;
+}
+
+static int mp2_check_caller(struct mp2_call *call)
+{
+	nodemask_t allowed = cpuset_mems_allowed(current);
+
+	if (call->flags & MIGRATE_PAGES2_MOVE_ALL && !capable(CAP_SYS_NICE))
+		return -EPERM;
+	if (!nodes_subset(call->dests, allowed))
+		return -EPERM;
+	return 0;
+}
+
+static int mp2_move(struct mp2_call *call, struct mp2_request *req)
+{
+	int err = 0;
+	u32 i;
+
+	if (nodes_empty(call->moving))
+		return 0;
+	lru_cache_disable();
+	for (i = 0; i < req->nr_mms && !err; i++)
+		err = mp2_move_mm(call, req->mms[i]);
+	lru_cache_enable();
+	return err;
+}
+
+static long mp2_result(const struct migrate_pages_stats *stats)
+{
+	u64 left = stats->shared + stats->busy + stats->no_memory;
+
+	return min_t(u64, left, INT_MAX);
+}
+
+static int mp2_prepare(struct mp2_call *call, struct mp2_request *req,
+		       const struct migrate_pages_args *args)
+{
+	int err;
+
+	err = mp2_check_args(args);
+	if (err)
+		return err;
+	call->flags = args->flags;
+	call->start = args->start;
+	call->end = args->len ? args->start + PAGE_ALIGN(args->len) : TASK_SIZE_MAX;
+	err = mp2_copy_request(req, args);
+	if (err)
+		return err;
+	err = mp2_build_map(call, req->old_nodes, req->new_nodes, args->nr_nodes);
+	if (err)
+		return err;
+	err = mp2_check_caller(call);
+	if (err)
+		return err;
+	return mp2_get_targets(call, req, args->nr_pids);
+}
+
+static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
+			      size_t usize)
+{
+	struct migrate_pages_stats __user *ustats;
+	struct mp2_request req = {};
+	struct migrate_pages_args args;
+	struct mp2_call *call;
+	long ret;
+
+	ret = mp2_copy_args(&args, uargs, usize);
+	if (ret)
+		return ret;
+	call = kzalloc(sizeof(*call), GFP_KERNEL);
+	if (!call)
+		return -ENOMEM;
+	xa_init(&call->seen);
+	ret = mp2_prepare(call, &req, &args);
+	if (ret)
+		goto out;
+
+	/* Fail on an unwritable stats buffer before anything moves. */
+	ustats = u64_to_user_ptr(args.stats);
+	ret = -EFAULT;
+	if (ustats && clear_user(ustats, sizeof(*ustats)))
+		goto out;
+
+	ret = mp2_move(call, &req);
+	trace_migrate_pages2(req.pids, req.pids ? args.nr_pids : 0,
+			     req.old_nodes, req.new_nodes, args.nr_nodes,
+			     args.flags, &call->stats, ret);
+	if (ustats && copy_to_user(ustats, &call->stats, sizeof(call->stats)))
+		ret = -EFAULT;
+	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
+		ret = mp2_result(&call->stats);
+out:
+	mp2_free_request(&req);
+	xa_destroy(&call->seen);
+	kfree(call);
+	return ret;
+}
+
+/**
+ * sys_migrate_pages2 - move processes' pages between NUMA nodes by pairs
+ * @uargs: the request, a struct migrate_pages_args
+ * @usize: sizeof(struct migrate_pages_args) as the caller knows it
+ *
+ * Every page of the targets found in the range on the source node of a pair
+ * is moved to that pair's destination node, at most once per call.  See
+ * Documentation/userspace-api/migrate_pages2.rst.
+ *
+ * Context: process context; sleeps.
+ * Return: the number of pages on a source node that are still there (shared,
+ * busy or without memory on the destination, capped at INT_MAX), 0 when all
+ * moved or for a dry run; or -EINVAL, -E2BIG, -EFAULT, -ESRCH, -EBADF,
+ * -EPERM, -EINTR or -ENOMEM.
+ */
+SYSCALL_DEFINE2(migrate_pages2, const struct migrate_pages_args __user *, uargs,
+		size_t, usize)
+{
+	return do_migrate_pages2(uargs, usize);
+}
