@@ -321,12 +321,12 @@ def make_initramfs(name, cmd, files):
 	dirs = set()
 	for gpath, hpath in files:
 		d = os.path.dirname(gpath)
-		while d not in ('/', '') and d not in dirs:
+		while d not in ('/', '', '/bin', '/kselftest') and d not in dirs:
 			dirs.add(d)
 			d = os.path.dirname(d)
-		spec.append('file %s %s 755 0 0' % (gpath, hpath))
-	spec[1:1] = ['dir %s 755 0 0' % d for d in sorted(dirs)
-		     if d not in ('/bin', '/kselftest')]
+	# A parent before its children: sorted paths put /a before /a/b.
+	spec += ['dir %s 755 0 0' % d for d in sorted(dirs)]
+	spec += ['file %s %s 755 0 0' % f for f in files]
 	specfile = os.path.join(GUEST, name + '.spec')
 	with open(specfile, 'w') as f:
 		f.write('\n'.join(spec) + '\n')

@@ -214,10 +214,13 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 	int err;
 
 	mm = mm_access(task, PTRACE_MODE_READ_REALCREDS);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm) == -EACCES ? ERR_PTR(-EPERM) : mm;
-	if (!mm)
-		return ERR_PTR(-EINVAL);
+	if (IS_ERR_OR_NULL(mm)) {
+		/* mm_access() says -ESRCH for a task without an mm. */
+		err = PTR_ERR_OR_ZERO(mm);
+		if (err == -EACCES)
+			return ERR_PTR(-EPERM);
+		return ERR_PTR(err && err != -ESRCH ? err : -EINVAL);
+	}
 	allowed = cpuset_mems_allowed(task);
 	err = -EPERM;
 	if (!nodes_subset(call->dests, allowed) && !capable(CAP_SYS_NICE))

@@ -2,6 +2,7 @@
 #ifndef _UAPI_LINUX_MIGRATE_PAGES2_H
 #define _UAPI_LINUX_MIGRATE_PAGES2_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 /**
@@ -57,11 +58,11 @@ struct migrate_pages_stats {
 };
 
 /* Also move pages mapped more than once; needs CAP_SYS_NICE. */
-#define MIGRATE_PAGES2_MOVE_ALL		(1ULL << 0)
+#define MIGRATE_PAGES2_MOVE_ALL		_BITULL(0)
 /* pids[] holds pidfds, not pids. */
-#define MIGRATE_PAGES2_PIDFD		(1ULL << 1)
+#define MIGRATE_PAGES2_PIDFD		_BITULL(1)
 /* Count only: fill stats, move nothing. */
-#define MIGRATE_PAGES2_DRY_RUN		(1ULL << 2)
+#define MIGRATE_PAGES2_DRY_RUN		_BITULL(2)
 
 /* In old_nodes[]: any node that no other pair names as a source. */
 #define MIGRATE_PAGES2_ANY_NODE		(-1)

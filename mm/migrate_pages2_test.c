@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for migrate_pages2(): the checks on the request's scalar
+ * fields and the node map built from the pairs.  Both are pure logic; the
+ * map tests assume nodes 0-3 have memory and skip otherwise.
+ */
+#include <kunit/test.h>
+#include <kunit/visibility.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+
+#include "migrate_pages2.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+struct args_case {
+	const char *name;
+	struct migrate_pages_args args;
+	int err;
+};
+
+#define VALID		.nr_pids = 1, .nr_nodes = 1
+#define LAST_PAGE	(ULONG_MAX & PAGE_MASK)
+
+static const struct args_case args_cases[] = {
+	{ "valid", { VALID }, 0 },
+	{ "all_flags", { .flags = MIGRATE_PAGES2_FLAGS, VALID }, 0 },
+	{ "unknown_flag", { .flags = 1ULL << 3, VALID }, -EINVAL },
+	{ "nr_pids_zero", { .nr_pids = 0, .nr_nodes = 1 }, -EINVAL },
+	{ "nr_pids_max", { .nr_pids = 1024, .nr_nodes = 1 }, 0 },
+	{ "nr_pids_over_max", { .nr_pids = 1025, .nr_nodes = 1 }, -EINVAL },
+	{ "nr_nodes_zero", { .nr_pids = 1, .nr_nodes = 0 }, -EINVAL },
+	{ "nr_nodes_max", { .nr_pids = 1, .nr_nodes = MAX_NUMNODES }, 0 },
+	{ "nr_nodes_over_max",
+	  { .nr_pids = 1, .nr_nodes = MAX_NUMNODES + 1 }, -EINVAL },
+	{ "range", { .start = PAGE_SIZE, .len = 3, VALID }, 0 },
+	{ "start_unaligned", { .start = PAGE_SIZE + 1, .len = PAGE_SIZE, VALID }, -EINVAL },
+	{ "start_without_len", { .start = PAGE_SIZE, VALID }, -EINVAL },
+	{ "len_from_zero", { .len = PAGE_SIZE, VALID }, 0 },
+	{ "range_wraps", { .start = PAGE_SIZE, .len = ~0ULL, VALID }, -EINVAL },
+	{ "range_to_last_page",
+	  { .start = PAGE_SIZE, .len = LAST_PAGE - PAGE_SIZE, VALID }, 0 },
+	{ "range_end_rounds_past_top",
+	  { .start = PAGE_SIZE, .len = LAST_PAGE - PAGE_SIZE + 1, VALID }, -EINVAL },
+};
+
+static void args_case_desc(const struct args_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(args, args_cases, args_case_desc);
+
+static void check_args(struct kunit *test)
+{
+	const struct args_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, c->err, mp2_check_args(&c->args));
+}
+
+static struct mp2_call *new_call(struct kunit *test)
+{
+	struct mp2_call *call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, call);
+	if (!node_state(0, N_MEMORY) || !node_state(1, N_MEMORY) ||
+	    !node_state(2, N_MEMORY) || !node_state(3, N_MEMORY))
+		kunit_skip(test, "needs nodes 0-3 with memory");
+	return call;
+}
+
+static void map_swap(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 0, 1 }, n[] = { 1, 0 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 1, call->map[0]);
+	KUNIT_EXPECT_EQ(test, 0, call->map[1]);
+	KUNIT_EXPECT_EQ(test, NUMA_NO_NODE, call->map[2]);
+	KUNIT_EXPECT_EQ(test, 2, nodes_weight(call->moving));
+	KUNIT_EXPECT_TRUE(test, call->track_moved);
+}
+
+static void map_disjoint_needs_no_tracking(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 0, 1 }, n[] = { 2, 3 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 2, call->map[0]);
+	KUNIT_EXPECT_EQ(test, 3, call->map[1]);
+	KUNIT_EXPECT_FALSE(test, call->track_moved);
+	KUNIT_EXPECT_EQ(test, 2, nodes_weight(call->dests));
+}
+
+static void map_shift_is_chained(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 0, 1, 2 }, n[] = { 1, 2, 3 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 3, call->map[2]);
+	KUNIT_EXPECT_TRUE(test, call->track_moved);
+}
+
+static void map_identity_moves_nothing(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 2 }, n[] = { 2 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 2, call->map[2]);
+	KUNIT_EXPECT_TRUE(test, nodes_empty(call->moving));
+}
+
+static void map_any_node(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 1, MIGRATE_PAGES2_ANY_NODE }, n[] = { 1, 3 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 3, call->map[0]);
+	KUNIT_EXPECT_EQ(test, 1, call->map[1]);
+	KUNIT_EXPECT_EQ(test, 3, call->map[2]);
+	KUNIT_EXPECT_EQ(test, 3, call->map[3]);
+	KUNIT_EXPECT_TRUE(test, node_isset(0, call->moving));
+	KUNIT_EXPECT_FALSE(test, node_isset(1, call->moving));
+	KUNIT_EXPECT_FALSE(test, node_isset(3, call->moving));
+	KUNIT_EXPECT_FALSE(test, call->track_moved);
+}
+
+static void map_many_to_one(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 0, 1, 2 }, n[] = { 3, 3, 3 };
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+	KUNIT_EXPECT_EQ(test, 3, nodes_weight(call->moving));
+	KUNIT_EXPECT_EQ(test, 1, nodes_weight(call->dests));
+}
+
+struct map_error {
+	const char *name;
+	s32 old_nodes[2];
+	s32 new_nodes[2];
+};
+
+static const struct map_error map_errors[] = {
+	{ "source_twice", { 0, 0 }, { 1, 2 } },
+	{ "any_node_twice", { -1, -1 }, { 1, 2 } },
+	{ "source_below_any", { -2, 1 }, { 1, 2 } },
+	{ "source_over_max", { MAX_NUMNODES, 1 }, { 1, 2 } },
+	{ "dest_negative", { 0, 1 }, { -1, 2 } },
+	{ "dest_over_max", { 0, 1 }, { MAX_NUMNODES, 2 } },
+};
+
+static void map_error_desc(const struct map_error *e, char *desc)
+{
+	strscpy(desc, e->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(map_error, map_errors, map_error_desc);
+
+static void map_rejects(struct kunit *test)
+{
+	const struct map_error *e = test->param_value;
+	struct mp2_call *call = new_call(test);
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			mp2_build_map(call, e->old_nodes, e->new_nodes, 2));
+}
+
+static void map_dest_without_memory(struct kunit *test)
+{
+	struct mp2_call *call = new_call(test);
+	s32 o[] = { 0 }, n[1];
+	int nid;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (!node_state(nid, N_MEMORY))
+			break;
+	if (nid == MAX_NUMNODES)
+		kunit_skip(test, "every possible node has memory");
+	n[0] = nid;
+	KUNIT_EXPECT_EQ(test, -EINVAL, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
+}
+
+static struct kunit_case migrate_pages2_cases[] = {
+	KUNIT_CASE_PARAM(check_args, args_gen_params),
+	KUNIT_CASE(map_swap),
+	KUNIT_CASE(map_disjoint_needs_no_tracking),
+	KUNIT_CASE(map_shift_is_chained),
+	KUNIT_CASE(map_identity_moves_nothing),
+	KUNIT_CASE(map_any_node),
+	KUNIT_CASE(map_many_to_one),
+	KUNIT_CASE_PARAM(map_rejects, map_error_gen_params),
+	KUNIT_CASE(map_dest_without_memory),
+	{}
+};
+
+static struct kunit_suite migrate_pages2_suite = {
+	.name = "migrate_pages2",
+	.test_cases = migrate_pages2_cases,
+};
+
+kunit_test_suite(migrate_pages2_suite);
+
+MODULE_DESCRIPTION("KUnit tests for migrate_pages2()");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the migrate_pages2() selftests: the call itself, placing pages
+ * on nodes, asking where each page is (move_pages() with NULL nodes), and
+ * filling and checking memory with a pattern.
+ */
+#ifndef __MIGRATE_HELPERS_H
+#define __MIGRATE_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/mempolicy.h>
+#include <linux/migrate_pages2.h>
+
+#ifndef __NR_migrate_pages2
+#define __NR_migrate_pages2 463
+#endif
+
+#define PAGE		4096UL
+#define MAX_TEST_NODES	4
+
+static inline long sys_migrate_pages2(const void *args, size_t size)
+{
+	return syscall(__NR_migrate_pages2, args, size);
+}
+
+/*
+ * migrate_pages2() on one pid (0: the caller) with the given pairs, on
+ * [start, start + len), or on the whole address space if len is 0.
+ */
+static inline long mp2_call_range(int pid, uint64_t flags, const int *old_nodes,
+				  const int *new_nodes, unsigned int nr_nodes,
+				  void *start, unsigned long len,
+				  struct migrate_pages_stats *stats)
+{
+	struct migrate_pages_args args = {
+		.flags = flags,
+		.pids = (uintptr_t)&pid,
+		.old_nodes = (uintptr_t)old_nodes,
+		.new_nodes = (uintptr_t)new_nodes,
+		.stats = (uintptr_t)stats,
+		.start = len ? (uintptr_t)start : 0,
+		.len = len,
+		.nr_pids = 1,
+		.nr_nodes = nr_nodes,
+	};
+
+	return sys_migrate_pages2(&args, sizeof(args));
+}
+
+static inline long mp2_call(int pid, uint64_t flags, const int *old_nodes,
+			    const int *new_nodes, unsigned int nr_nodes,
+			    struct migrate_pages_stats *stats)
+{
+	return mp2_call_range(pid, flags, old_nodes, new_nodes, nr_nodes,
+			      NULL, 0, stats);
+}
+
+static inline long sys_set_mempolicy(int mode, const unsigned long *mask,
+				     unsigned long maxnode)
+{
+	return syscall(__NR_set_mempolicy, mode, mask, maxnode);
+}
+
+static inline long sys_move_pages(int pid, unsigned long count, void **pages,
+				  const int *nodes, int *status, int flags)
+{
+	return syscall(__NR_move_pages, pid, count, pages, nodes, status, flags);
+}
+
+/* Node of the page at addr in process pid, or -errno. */
+static inline int page_node_of(int pid, void *addr)
+{
+	int status = -1;
+
+	if (sys_move_pages(pid, 1, &addr, NULL, &status, 0))
+		return -errno;
+	return status;
+}
+
+static inline int page_node(void *addr)
+{
+	return page_node_of(0, addr);
+}
+
+/* Count the pages of [buf, buf + npages) on each node; -1 on error. */
+static inline int count_nodes(int pid, char *buf, unsigned long npages,
+			      unsigned long counts[MAX_TEST_NODES])
+{
+	unsigned long i;
+
+	memset(counts, 0, MAX_TEST_NODES * sizeof(counts[0]));
+	for (i = 0; i < npages; i++) {
+		int n = page_node_of(pid, buf + i * PAGE);
+
+		if (n < 0 || n >= MAX_TEST_NODES)
+			return -1;
+		counts[n]++;
+	}
+	return 0;
+}
+
+/* Run fn with allocations bound to node, then back to the default. */
+static inline int bind_to(int node)
+{
+	unsigned long mask = 1UL << node;
+
+	if (node < 0)
+		return sys_set_mempolicy(MPOL_DEFAULT, NULL, 0);
+	return sys_set_mempolicy(MPOL_BIND, &mask, sizeof(mask) * 8 + 1);
+}
+
+/* A word per 8 bytes derived from the address and a seed. */
+static inline uint64_t pattern(const void *p, uint64_t seed)
+{
+	return ((uintptr_t)p * 0x9e3779b97f4a7c15ULL) ^ seed;
+}
+
+/* Fill npages at buf with the pattern, faulting them in on node. */
+static inline int fill_on(char *buf, unsigned long npages, int node,
+			  uint64_t seed)
+{
+	unsigned long i;
+
+	if (bind_to(node))
+		return -1;
+	for (i = 0; i < npages * PAGE / 8; i++)
+		((uint64_t *)buf)[i] = pattern(&((uint64_t *)buf)[i], seed);
+	return bind_to(-1);
+}
+
+/* Index of the first word that lost its pattern, or -1 if all intact. */
+static inline long check_pattern(const char *buf, unsigned long npages,
+				 uint64_t seed)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages * PAGE / 8; i++)
+		if (((const uint64_t *)buf)[i] != pattern(&((const uint64_t *)buf)[i], seed))
+			return i;
+	return -1;
+}
+
+/* Number of nodes in a sysfs node list such as "0-2,5"; -1 if unreadable. */
+static inline int nodes_with_memory(void)
+{
+	char line[256], *p = line;
+	int n = 0;
+	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
+
+	if (!f)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	while (p && *p >= '0' && *p <= '9') {
+		long a = strtol(p, &p, 10), b = a;
+
+		if (*p == '-')
+			b = strtol(p + 1, &p, 10);
+		n += b - a + 1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return p ? n : -1;
+}
+
+/* The number after "key" on the first line of file that starts with it. */
+static inline long read_key(const char *file, const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long val = -1;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen)) {
+			val = strtol(line + klen, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+static inline void *map_anon(unsigned long len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | flags, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * A child that reads [buf, buf + npages) so that it maps those pages too,
+ * then waits until killed; returns its pid once the pages are mapped.
+ */
+static inline pid_t spawn_mapper(const char *buf, unsigned long npages)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		unsigned long i;
+
+		for (i = 0; i < npages; i++)
+			__atomic_load_n(&buf[i * PAGE], __ATOMIC_RELAXED);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (pid > 0 && read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/* A child that waits until killed; returns its pid. */
+static inline pid_t spawn_sleeper(void)
+{
+	return spawn_mapper(NULL, 0);
+}
+
+static inline void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static inline int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return syscall(__NR_pidfd_open, pid, flags);
+}
+
+#endif /* __MIGRATE_HELPERS_H */

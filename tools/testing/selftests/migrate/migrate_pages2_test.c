@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_pages2(): one test per rule of the specification.  Every test
+ * places pages on known nodes, makes the call, then asks the kernel where
+ * each page is (move_pages() with NULL nodes), checks the contents, and
+ * checks the statistics and the return value against what it placed.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ipc.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "helpers.h"
+
+#define SEED	0xfeedULL
+#define THP	(2UL << 20)
+
+FIXTURE(mp2) {
+	char *buf;
+	unsigned long len;
+};
+
+FIXTURE_SETUP(mp2)
+{
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	self->buf = NULL;
+}
+
+FIXTURE_TEARDOWN(mp2)
+{
+	if (self->buf)
+		munmap(self->buf, self->len);
+}
+
+/* A private anonymous mapping of npages; its length in *len. */
+static char *anon(unsigned long npages, unsigned long *len)
+{
+	*len = npages * PAGE;
+	return map_anon(*len, MAP_PRIVATE);
+}
+
+/* The call on the caller's own pages in [self->buf, self->buf + self->len). */
+#define CALL(flags, o, n, nr, st) \
+	mp2_call_range(0, flags, o, n, nr, self->buf, self->len, st)
+
+/* Pages of [buf, +npages) on node, by asking the kernel for each one. */
+static unsigned long on_node(char *buf, unsigned long npages, int node)
+{
+	unsigned long counts[MAX_TEST_NODES];
+
+	if (count_nodes(0, buf, npages, counts))
+		return ~0UL;
+	return counts[node];
+}
+
+/* Place npages at buf as consecutive blocks of `each` pages on nodes[i]. */
+static int place_blocks(char *buf, unsigned long each, const int *nodes, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (fill_on(buf + i * each * PAGE, each, nodes[i], SEED + i))
+			return -1;
+	return 0;
+}
+
+static int blocks_intact(char *buf, unsigned long each, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (check_pattern(buf + i * each * PAGE, each, SEED + i) != -1)
+			return 0;
+	return 1;
+}
+
+/* Rule 1: a page on old_nodes[i] goes to new_nodes[i]. */
+TEST_F(mp2, one_node_to_another)
+{
+	struct migrate_pages_stats st;
+	int o[] = { 0 }, n[] = { 1 };
+	long before = read_key("/proc/vmstat", "pgmigrate_success ");
+
+	self->buf = anon(64, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 64, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(64, on_node(self->buf, 64, 1));
+	EXPECT_EQ(-1, check_pattern(self->buf, 64, SEED));
+	EXPECT_EQ(64, st.scanned);
+	EXPECT_EQ(64, st.moved);
+	EXPECT_EQ(0, st.shared + st.busy + st.no_memory + st.split);
+	EXPECT_EQ(0, st.reserved[0] | st.reserved[1]);
+	/* Rule 9: the core vmstat counters count these moves. */
+	EXPECT_LE(before + 64, read_key("/proc/vmstat", "pgmigrate_success "));
+}
+
+/* Rule 1: a swap in one call. */
+TEST_F(mp2, swap)
+{
+	int where[] = { 0, 1 }, o[] = { 0, 1 }, n[] = { 1, 0 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(64, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, place_blocks(self->buf, 32, where, 2));
+	ASSERT_EQ(0, CALL(0, o, n, 2, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 1));
+	EXPECT_EQ(32, on_node(self->buf + 32 * PAGE, 32, 0));
+	EXPECT_TRUE(blocks_intact(self->buf, 32, 2));
+	EXPECT_EQ(64, st.scanned);
+	EXPECT_EQ(64, st.moved);
+}
+
+/* Rules 1 and 2: a 4-cycle; every page moves exactly one step. */
+TEST_F(mp2, four_cycle)
+{
+	int where[] = { 0, 1, 2, 3 }, o[] = { 0, 1, 2, 3 }, n[] = { 1, 2, 3, 0 };
+	struct migrate_pages_stats st;
+	int i;
+
+	self->buf = anon(64, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, place_blocks(self->buf, 16, where, 4));
+	ASSERT_EQ(0, CALL(0, o, n, 4, &st));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(16, on_node(self->buf + i * 16 * PAGE, 16, n[i]));
+	EXPECT_TRUE(blocks_intact(self->buf, 16, 4));
+	EXPECT_EQ(64, st.moved);
+}
+
+/* Rule 1: many to one, onto the node without CPUs. */
+TEST_F(mp2, many_to_one_cpuless)
+{
+	int where[] = { 0, 1, 2 }, o[] = { 0, 1, 2 }, n[] = { 3, 3, 3 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(48, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, place_blocks(self->buf, 16, where, 3));
+	ASSERT_EQ(0, CALL(0, o, n, 3, &st));
+	EXPECT_EQ(48, on_node(self->buf, 48, 3));
+	EXPECT_TRUE(blocks_intact(self->buf, 16, 3));
+	EXPECT_EQ(48, st.moved);
+}
+
+/* Rule 1: ANY_NODE takes every node not named as a source; old == new stays. */
+TEST_F(mp2, any_node_and_identity_pair)
+{
+	int where[] = { 0, 1, 2 }, o[] = { 1, MIGRATE_PAGES2_ANY_NODE }, n[] = { 1, 3 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(48, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, place_blocks(self->buf, 16, where, 3));
+	ASSERT_EQ(0, CALL(0, o, n, 2, &st));
+	EXPECT_EQ(16, on_node(self->buf, 16, 3));
+	EXPECT_EQ(16, on_node(self->buf + 16 * PAGE, 16, 1));
+	EXPECT_EQ(16, on_node(self->buf + 32 * PAGE, 16, 3));
+	EXPECT_TRUE(blocks_intact(self->buf, 16, 3));
+	EXPECT_EQ(32, st.scanned);
+	EXPECT_EQ(32, st.moved);
+}
+
+/* Rule 1: pages on nodes that are not a source are not touched. */
+TEST_F(mp2, other_nodes_untouched)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(32, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 2, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 2));
+	EXPECT_EQ(0, st.scanned);
+	EXPECT_EQ(0, st.moved);
+}
+
+/* A struct larger than the kernel's with a zero tail is accepted. */
+TEST_F(mp2, larger_struct_zero_tail)
+{
+	struct {
+		struct migrate_pages_args a;
+		uint64_t future[4];
+	} big = {};
+	int pid = 0, o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	big.a.pids = (uintptr_t)&pid;
+	big.a.old_nodes = (uintptr_t)o;
+	big.a.new_nodes = (uintptr_t)n;
+	big.a.stats = (uintptr_t)&st;
+	big.a.nr_pids = 1;
+	big.a.nr_nodes = 1;
+	ASSERT_EQ(0, sys_migrate_pages2(&big, sizeof(big)));
+	EXPECT_EQ(16, on_node(self->buf, 16, 1));
+	EXPECT_EQ(16, st.moved);
+}
+
+/* Rule 4: only pages in [start, start + len) move. */
+TEST_F(mp2, range_only)
+{
+	int pid = 0, o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.pids = (uintptr_t)&pid, .old_nodes = (uintptr_t)o,
+		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+		.nr_pids = 1, .nr_nodes = 1,
+	};
+
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	a.start = (uintptr_t)self->buf + 4 * PAGE;
+	a.len = 8 * PAGE - 100;		/* rounded up to whole pages */
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_EQ(4, on_node(self->buf, 4, 0));
+	EXPECT_EQ(8, on_node(self->buf + 4 * PAGE, 8, 1));
+	EXPECT_EQ(4, on_node(self->buf + 12 * PAGE, 4, 0));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	EXPECT_EQ(8, st.moved);
+}
+
+/* Rule 4: holes in the range are fine. */
+TEST_F(mp2, range_with_holes)
+{
+	int pid = 0, o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.pids = (uintptr_t)&pid, .old_nodes = (uintptr_t)o,
+		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+		.nr_pids = 1, .nr_nodes = 1,
+	};
+
+	self->buf = anon(24, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 24, 0, SEED));
+	ASSERT_EQ(0, munmap(self->buf + 4 * PAGE, 4 * PAGE));
+	ASSERT_EQ(0, munmap(self->buf + 12 * PAGE, 4 * PAGE));
+	a.start = (uintptr_t)self->buf;
+	a.len = 24 * PAGE;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_EQ(4, on_node(self->buf, 4, 2));
+	EXPECT_EQ(4, on_node(self->buf + 8 * PAGE, 4, 2));
+	EXPECT_EQ(8, on_node(self->buf + 16 * PAGE, 8, 2));
+	EXPECT_EQ(-1, check_pattern(self->buf + 16 * PAGE, 8, SEED));
+	EXPECT_EQ(16, st.moved);
+}
+
+/* DRY_RUN counts and moves nothing, and returns 0. */
+TEST_F(mp2, dry_run)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(32, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(MIGRATE_PAGES2_DRY_RUN, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 0));
+	EXPECT_EQ(32, st.scanned);
+	EXPECT_EQ(0, st.moved);
+}
+
+/* Rule 6: a page mapped twice is skipped and counted without MOVE_ALL. */
+TEST_F(mp2, shared_skipped_and_counted)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	pid_t child;
+
+	self->len = 32 * PAGE;
+	self->buf = map_anon(self->len, MAP_SHARED);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	child = spawn_mapper(self->buf, 32);
+	ASSERT_LT(0, child);
+	EXPECT_EQ(32, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 0));
+	EXPECT_EQ(32, st.scanned);
+	EXPECT_EQ(32, st.shared);
+	EXPECT_EQ(0, st.moved);
+	/* With MOVE_ALL they move, and the child sees the same memory. */
+	EXPECT_EQ(0, CALL(MIGRATE_PAGES2_MOVE_ALL, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 1));
+	EXPECT_EQ(32, st.moved);
+	EXPECT_EQ(-1, check_pattern(self->buf, 32, SEED));
+	reap(child);
+}
+
+/*
+ * Rules 2, 3 and 6: an MPI-like job.  Workers forked from a parent that
+ * mapped a shared region each fill their chunk from node 0 or 1; the whole
+ * job moves to {2, 3} in one MOVE_ALL call keeping relative placement, and
+ * each shared page is counted once although five processes map it.
+ */
+TEST_F(mp2, job_moved_keeping_placement)
+{
+	enum { WORKERS = 4, CHUNK = 16 };
+	int o[] = { 0, 1 }, n[] = { 2, 3 };
+	int pids[WORKERS + 1], ready[2], i;
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.flags = MIGRATE_PAGES2_MOVE_ALL, .pids = (uintptr_t)pids,
+		.old_nodes = (uintptr_t)o, .new_nodes = (uintptr_t)n,
+		.stats = (uintptr_t)&st, .nr_pids = WORKERS + 1, .nr_nodes = 2,
+	};
+	char c;
+
+	self->len = WORKERS * CHUNK * PAGE;
+	self->buf = map_anon(self->len, MAP_SHARED);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, pipe(ready));
+	for (i = 0; i < WORKERS; i++) {
+		pids[i] = fork();
+		if (!pids[i]) {
+			fill_on(self->buf + i * CHUNK * PAGE, CHUNK, i % 2, SEED + i);
+			write(ready[1], "r", 1);
+			for (;;)
+				pause();
+		}
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	}
+	/* The parent reads every chunk, as workers read their neighbours'. */
+	for (i = 0; i < WORKERS; i++)
+		ASSERT_EQ(-1, check_pattern(self->buf + i * CHUNK * PAGE, CHUNK, SEED + i));
+	pids[WORKERS] = 0;
+	a.start = (uintptr_t)self->buf;
+	a.len = self->len;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	for (i = 0; i < WORKERS; i++) {
+		EXPECT_EQ(CHUNK, on_node(self->buf + i * CHUNK * PAGE, CHUNK, 2 + i % 2));
+		EXPECT_EQ(-1, check_pattern(self->buf + i * CHUNK * PAGE, CHUNK, SEED + i));
+	}
+	EXPECT_EQ(WORKERS * CHUNK, st.scanned);
+	EXPECT_EQ(WORKERS * CHUNK, st.moved);
+	for (i = 0; i < WORKERS; i++)
+		reap(pids[i]);
+}
+
+/*
+ * Rule 2: exactly once.  A file mapped twice with the chained map
+ * {0->1, 1->2}: the second mapping meets the pages on node 1 and leaves
+ * them there.
+ */
+TEST_F(mp2, file_mapped_twice_chained_moves_once)
+{
+	int o[] = { 0, 1 }, n[] = { 1, 2 };
+	struct migrate_pages_stats st;
+	int fd = memfd_create("mp2", 0);
+	char *second;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 16 * PAGE));
+	/* Both mappings side by side, so one range covers them. */
+	self->len = 32 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	second = self->buf + 16 * PAGE;
+	ASSERT_NE(MAP_FAILED, mmap(self->buf, 16 * PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, fd, 0));
+	ASSERT_NE(MAP_FAILED, mmap(second, 16 * PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, fd, 0));
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	ASSERT_EQ(0, memcmp(self->buf, second, 16 * PAGE));
+	ASSERT_EQ(16, on_node(second, 16, 0));
+	ASSERT_EQ(0, CALL(MIGRATE_PAGES2_MOVE_ALL, o, n, 2, &st));
+	EXPECT_EQ(16, on_node(self->buf, 16, 1));
+	EXPECT_EQ(16, on_node(second, 16, 1));
+	EXPECT_EQ(16, st.scanned);
+	EXPECT_EQ(16, st.moved);
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	close(fd);
+}
+
+/* Rule 3: threads of one process are walked once. */
+static void *park(void *arg)
+{
+	int *tid = arg;
+
+	*tid = gettid();
+	for (;;)
+		pause();
+	return NULL;
+}
+
+TEST_F(mp2, threads_walked_once)
+{
+	int o[] = { 0 }, n[] = { 1 }, pids[4] = { 0 };
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
+		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+		.nr_pids = 4, .nr_nodes = 1,
+	};
+	pthread_t th[3];
+	int i;
+
+	self->buf = anon(32, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, park, &pids[i + 1]));
+	for (i = 1; i < 4; i++)
+		while (!__atomic_load_n(&pids[i], __ATOMIC_ACQUIRE))
+			sched_yield();
+	a.start = (uintptr_t)self->buf;
+	a.len = self->len;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_EQ(32, on_node(self->buf, 32, 1));
+	EXPECT_EQ(32, st.scanned);
+	EXPECT_EQ(32, st.moved);
+	for (i = 0; i < 3; i++)
+		pthread_cancel(th[i]);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* Targets by pidfd; pages of another process, checked through its pid. */
+TEST_F(mp2, pidfd_target)
+{
+	int o[] = { 0 }, n[] = { 2 }, fd;
+	struct migrate_pages_stats st;
+	unsigned long counts[MAX_TEST_NODES];
+	pid_t child;
+
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	child = spawn_mapper(self->buf, 16);
+	ASSERT_LT(0, child);
+	fd = sys_pidfd_open(child, 0);
+	ASSERT_LE(0, fd);
+	/* The child's copy-on-write pages are shared with us until written. */
+	ASSERT_EQ(0, mp2_call_range(fd, MIGRATE_PAGES2_PIDFD | MIGRATE_PAGES2_MOVE_ALL,
+				    o, n, 1, self->buf, self->len, &st));
+	ASSERT_EQ(0, count_nodes(child, self->buf, 16, counts));
+	EXPECT_EQ(16, counts[2]);
+	EXPECT_EQ(16, st.moved);
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	close(fd);
+	reap(child);
+}
+
+/* Rule 5: THP moved whole when the destination has a huge page free. */
+static long anon_huge_kb(void)
+{
+	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
+}
+
+TEST_F(mp2, thp_moved_whole)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char *raw, *huge;
+
+	raw = map_anon(2 * THP, MAP_PRIVATE);
+	ASSERT_NE(NULL, raw);
+	self->buf = raw;
+	self->len = 2 * THP;
+	huge = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(THP / PAGE, on_node(huge, THP / PAGE, 1));
+	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+	EXPECT_EQ(0, st.split);
+	EXPECT_LE(THP / PAGE, st.moved);
+	EXPECT_LE(2048, anon_huge_kb());
+}
+
+/* Rule 5: hugetlb pages move to a free huge page on the destination. */
+static int set_node_hugepages(int node, long nr)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", nr) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+TEST_F(mp2, hugetlb)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+
+	ASSERT_EQ(0, set_node_hugepages(0, 2));
+	ASSERT_EQ(0, set_node_hugepages(1, 2));
+	self->len = THP;
+	self->buf = map_anon(THP, MAP_PRIVATE | MAP_HUGETLB);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, THP / PAGE, 0, SEED));
+	ASSERT_EQ(0, page_node(self->buf));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(1, page_node(self->buf));
+	EXPECT_EQ(1, page_node(self->buf + THP - PAGE));
+	EXPECT_EQ(-1, check_pattern(self->buf, THP / PAGE, SEED));
+	EXPECT_EQ(THP / PAGE, st.moved);
+	munmap(self->buf, THP);
+	self->buf = NULL;
+	set_node_hugepages(0, 0);
+	set_node_hugepages(1, 0);
+}
+
+/* Rule 5: shmem (memfd), mapped once. */
+TEST_F(mp2, shmem)
+{
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	int fd = memfd_create("mp2-shmem", 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 32 * PAGE));
+	self->len = 32 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 3));
+	EXPECT_EQ(-1, check_pattern(self->buf, 32, SEED));
+	EXPECT_EQ(32, st.moved);
+	close(fd);
+}
+
+/* Rule 5: SysV shared memory. */
+TEST_F(mp2, sysv_shm)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	int id = shmget(IPC_PRIVATE, 32 * PAGE, IPC_CREAT | 0600);
+
+	ASSERT_LE(0, id);
+	self->buf = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	ASSERT_NE((void *)-1, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 2));
+	EXPECT_EQ(-1, check_pattern(self->buf, 32, SEED));
+	EXPECT_EQ(32, st.moved);
+	shmdt(self->buf);
+	self->buf = NULL;
+}
+
+/* Rule 5: a mapped file that was deleted. */
+TEST_F(mp2, deleted_file)
+{
+	char path[] = "/dev/shm/mp2-XXXXXX";
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 16 * PAGE));
+	self->len = 16 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, unlink(path));
+	close(fd);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(16, on_node(self->buf, 16, 1));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	EXPECT_EQ(16, st.moved);
+}
+
+/* Rules 5 and 8: mlocked pages move and stay locked. */
+static long vm_locked_kb(void)
+{
+	return read_key("/proc/self/status", "VmLck:");
+}
+
+TEST_F(mp2, mlocked)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	ASSERT_EQ(0, mlock(self->buf, 16 * PAGE));
+	ASSERT_EQ(64, vm_locked_kb());
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(16, on_node(self->buf, 16, 1));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	EXPECT_EQ(16, st.moved);
+	EXPECT_EQ(64, vm_locked_kb());
+	munlock(self->buf, 16 * PAGE);
+}
+
+/* Rule 8: a writer runs through repeated swaps and loses nothing. */
+struct writer {
+	uint64_t *words;
+	unsigned long nwords;
+	int stop;
+	uint64_t rounds;
+};
+
+static void *write_rounds(void *arg)
+{
+	struct writer *w = arg;
+	unsigned long i;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		w->rounds++;
+		for (i = 0; i < w->nwords; i++)
+			w->words[i] = w->rounds;
+	}
+	return NULL;
+}
+
+TEST_F(mp2, writer_during_swaps)
+{
+	int where[] = { 0, 1 }, o[] = { 0, 1 }, n[] = { 1, 0 };
+	struct writer w = {};
+	struct migrate_pages_stats st;
+	unsigned long i, total = 0;
+	pthread_t th;
+
+	self->buf = anon(128, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, place_blocks(self->buf, 64, where, 2));
+	w.words = (uint64_t *)self->buf;
+	w.nwords = 128 * PAGE / 8;
+	ASSERT_EQ(0, pthread_create(&th, NULL, write_rounds, &w));
+	for (i = 0; i < 10; i++) {
+		ASSERT_LE(0, CALL(0, o, n, 2, &st));
+		total += st.moved;
+	}
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	for (i = 0; i < w.nwords; i++)
+		if (w.words[i] != w.rounds)
+			break;
+	EXPECT_EQ(w.nwords, i);
+	EXPECT_LT(0, total);
+	EXPECT_EQ(128, on_node(self->buf, 128, 0) + on_node(self->buf, 128, 1));
+}
+
+/* Rule 7: the target unmaps and maps while it is being moved. */
+TEST_F(mp2, target_remaps_during_call)
+{
+	int o[] = { 0 }, n[] = { 1 }, status, i;
+	struct migrate_pages_stats st;
+	pid_t child = fork();
+
+	if (!child) {
+		for (i = 0; i < 200; i++) {
+			char *p = map_anon(64 * PAGE, MAP_PRIVATE);
+
+			if (!p || fill_on(p, 64, 0, SEED + i))
+				_exit(2);
+			if (check_pattern(p, 64, SEED + i) != -1)
+				_exit(1);
+			munmap(p, 64 * PAGE);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 50; i++) {
+		long r = mp2_call(child, 0, o, n, 1, &st);
+
+		if (r < 0) {
+			ASSERT_EQ(ESRCH, errno);
+			break;
+		}
+	}
+	waitpid(child, &status, 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Rule 7: the target exits during the call. */
+TEST_F(mp2, target_exits_during_call)
+{
+	int o[] = { 0 }, n[] = { 1 }, i;
+	struct migrate_pages_stats st;
+
+	for (i = 0; i < 5; i++) {
+		pid_t child = fork();
+		long r;
+
+		if (!child) {
+			char *p = map_anon(1024 * PAGE, MAP_PRIVATE);
+
+			fill_on(p, 1024, 0, SEED);
+			usleep(1000 * i);
+			_exit(0);
+		}
+		usleep(1000);
+		r = mp2_call(child, 0, o, n, 1, &st);
+		if (r < 0)
+			EXPECT_TRUE(errno == ESRCH || errno == EINVAL);
+		waitpid(child, NULL, 0);
+	}
+}
+
+/* Permissions: a destination outside the target's cpuset needs CAP_SYS_NICE. */
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+TEST_F(mp2, dest_outside_target_cpuset)
+{
+	const char *cg = "/sys/fs/cgroup/mp2-cpuset";
+	int o[] = { 0 }, n[] = { 2 }, n_ok[] = { 1 }, status;
+	char path[256], pidbuf[32], c;
+	pid_t target, caller;
+	int ready[2];
+
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset"))
+		SKIP(return, "no cpuset controller in cgroup v2");
+	mkdir(cg, 0755);
+	snprintf(path, sizeof(path), "%s/cpuset.mems", cg);
+	ASSERT_EQ(0, write_file(path, "0-1"));
+	ASSERT_EQ(0, pipe(ready));
+	target = fork();
+	if (!target) {
+		char *p = map_anon(16 * PAGE, MAP_PRIVATE);
+
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		/* Changing credentials made it non-dumpable: undo that. */
+		prctl(PR_SET_DUMPABLE, 1);
+		fill_on(p, 16, 0, SEED);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target);
+	ASSERT_EQ(0, write_file(path, pidbuf));
+	caller = fork();
+	if (!caller) {
+		struct migrate_pages_stats st;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (mp2_call(target, 0, o, n, 1, &st) != -1 || errno != EPERM)
+			_exit(1);
+		if (mp2_call(target, 0, o, n_ok, 1, &st) != 0)
+			_exit(2);
+		_exit(0);
+	}
+	waitpid(caller, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	reap(target);
+	rmdir(cg);
+}
+
+/* Rule 9: one tracepoint per call with pids, pairs and stats. */
+TEST_F(mp2, tracepoint)
+{
+	const char *t = "/sys/kernel/tracing";
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char path[128], line[1024];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/migrate_pages2/migrate_pages2/enable", t);
+	if (access(path, W_OK))
+		SKIP(return, "tracefs or the event is missing");
+	self->buf = anon(8, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 8, 0, SEED));
+	snprintf(line, sizeof(line), "%s/trace", t);
+	ASSERT_EQ(0, write_file(line, ""));
+	ASSERT_EQ(0, write_file(path, "1"));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	ASSERT_EQ(0, write_file(path, "0"));
+	f = fopen(line, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "migrate_pages2:") && strstr(line, "old={0x0}") &&
+		    strstr(line, "new={0x1}") && strstr(line, "scanned=8 moved=8"))
+			found++;
+	fclose(f);
+	EXPECT_EQ(1, found);
+}
+
+TEST_HARNESS_MAIN
