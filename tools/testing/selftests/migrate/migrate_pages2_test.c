@@ -199,6 +199,8 @@ TEST_F(mp2, larger_struct_zero_tail)
 	big.a.old_nodes = (uintptr_t)o;
 	big.a.new_nodes = (uintptr_t)n;
 	big.a.stats = (uintptr_t)&st;
+	big.a.start = (uintptr_t)self->buf;
+	big.a.len = self->len;
 	big.a.nr_pids = 1;
 	big.a.nr_nodes = 1;
 	ASSERT_EQ(0, sys_migrate_pages2(&big, sizeof(big)));
@@ -730,6 +732,7 @@ TEST_F(mp2, dest_outside_target_cpuset)
 	const char *cg = "/sys/fs/cgroup/mp2-cpuset";
 	int o[] = { 0 }, n[] = { 2 }, n_ok[] = { 1 }, status;
 	char path[256], pidbuf[32], c;
+	unsigned long counts[MAX_TEST_NODES];
 	pid_t target, caller;
 	int ready[2];
 
@@ -739,15 +742,15 @@ TEST_F(mp2, dest_outside_target_cpuset)
 	snprintf(path, sizeof(path), "%s/cpuset.mems", cg);
 	ASSERT_EQ(0, write_file(path, "0-1"));
 	ASSERT_EQ(0, pipe(ready));
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
 	target = fork();
 	if (!target) {
-		char *p = map_anon(16 * PAGE, MAP_PRIVATE);
-
 		if (setgid(65534) || setuid(65534))
 			_exit(1);
 		/* Changing credentials made it non-dumpable: undo that. */
 		prctl(PR_SET_DUMPABLE, 1);
-		fill_on(p, 16, 0, SEED);
+		fill_on(self->buf, 16, 0, SEED);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
 		for (;;)
@@ -763,17 +766,144 @@ TEST_F(mp2, dest_outside_target_cpuset)
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
-		if (mp2_call(target, 0, o, n, 1, &st) != -1 || errno != EPERM)
+		if (mp2_call_range(target, 0, o, n, 1, self->buf, self->len, &st) != -1 ||
+		    errno != EPERM)
 			_exit(1);
-		if (mp2_call(target, 0, o, n_ok, 1, &st) != 0)
+		if (mp2_call_range(target, 0, o, n_ok, 1, self->buf, self->len, &st))
 			_exit(2);
 		_exit(0);
 	}
 	waitpid(caller, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Refused to node 2, moved to node 1 inside the cpuset. */
+	ASSERT_EQ(0, count_nodes(target, self->buf, 16, counts));
+	EXPECT_EQ(16, counts[1]);
 	reap(target);
 	rmdir(cg);
+}
+
+/* Rules 5 and 6: KSM pages are shared pages, moved once with MOVE_ALL. */
+TEST_F(mp2, ksm_pages_follow_shared_rule)
+{
+	const char *ksm = "/sys/kernel/mm/ksm/";
+	int o[] = { 0 }, n[] = { 2 }, i;
+	struct migrate_pages_stats st;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%srun", ksm);
+	if (write_file(path, "1"))
+		SKIP(return, "no KSM");
+	snprintf(path, sizeof(path), "%ssleep_millisecs", ksm);
+	ASSERT_EQ(0, write_file(path, "10"));
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, bind_to(0));
+	memset(self->buf, 0x5a, self->len);
+	ASSERT_EQ(0, bind_to(-1));
+	ASSERT_EQ(0, madvise(self->buf, self->len, MADV_MERGEABLE));
+	for (i = 0; i < 1000; i++) {
+		if (read_key("/proc/self/ksm_merging_pages", "") >= 16)
+			break;
+		usleep(20000);
+	}
+	ASSERT_LE(16, read_key("/proc/self/ksm_merging_pages", ""));
+
+	/* Sixteen PTEs, one KSM page: skipped and counted once. */
+	EXPECT_EQ(1, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(1, st.scanned);
+	EXPECT_EQ(1, st.shared);
+	EXPECT_EQ(16, on_node(self->buf, 16, 0));
+	EXPECT_EQ(0, CALL(MIGRATE_PAGES2_MOVE_ALL, o, n, 1, &st));
+	EXPECT_EQ(1, st.moved);
+	EXPECT_EQ(16, on_node(self->buf, 16, 2));
+	for (i = 0; i < 16 * PAGE; i++)
+		if (self->buf[i] != 0x5a)
+			break;
+	EXPECT_EQ(16 * PAGE, i);
+	snprintf(path, sizeof(path), "%srun", ksm);
+	write_file(path, "2");
+}
+
+/*
+ * Rule 5: a THP is split and moved when the destination cannot supply a
+ * huge page.  fail_page_alloc makes every order-9 allocation of this task
+ * fail, which is what a destination without a free huge page does.
+ */
+static int fail_huge_allocations(bool on)
+{
+	const char *d = "/sys/kernel/debug/fail_page_alloc/";
+	static const char * const knobs[][2] = {
+		{ "min-order", "9" }, { "ignore-gfp-wait", "N" },
+		{ "ignore-gfp-highmem", "N" }, { "task-filter", "Y" },
+		{ "interval", "1" }, { "times", "-1" }, { "verbose", "0" },
+		{ "probability", "100" },
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; on && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", d, knobs[i][0]);
+		if (write_file(path, knobs[i][1]))
+			return -1;
+	}
+	return write_file("/proc/self/make-it-fail", on ? "1" : "0");
+}
+
+TEST_F(mp2, thp_split_without_free_huge_page)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char *huge;
+	long r;
+
+	if (access("/sys/kernel/debug/fail_page_alloc", F_OK))
+		SKIP(return, "needs CONFIG_FAIL_PAGE_ALLOC and debugfs");
+	self->len = 2 * THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	ASSERT_LE(2048, anon_huge_kb());
+
+	ASSERT_EQ(0, fail_huge_allocations(true));
+	r = CALL(0, o, n, 1, &st);
+	fail_huge_allocations(false);
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(1, st.split);
+	EXPECT_EQ(THP / PAGE, st.moved);
+	EXPECT_EQ(THP / PAGE, on_node(huge, THP / PAGE, 1));
+	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+	EXPECT_EQ(0, anon_huge_kb());
+}
+
+/*
+ * Rule 2: no fallback.  With node 3 eaten by huge pages, base pages bound
+ * for it stay where they are and count as no_memory; none is lost, and
+ * none lands on another node.
+ */
+TEST_F(mp2, full_destination_counts_no_memory)
+{
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	unsigned long counts[MAX_TEST_NODES];
+	long r;
+
+	self->buf = anon(1024, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 1024, 0, SEED));
+	ASSERT_EQ(0, set_node_hugepages(3, 100000));
+	r = CALL(0, o, n, 1, &st);
+	set_node_hugepages(3, 0);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, count_nodes(0, self->buf, 1024, counts));
+	EXPECT_EQ(1024, counts[0] + counts[3]);
+	EXPECT_EQ(st.moved, counts[3]);
+	EXPECT_LT(0, st.no_memory);
+	EXPECT_EQ(1024, st.moved + st.no_memory);
+	EXPECT_EQ(r, st.no_memory + st.busy);
+	EXPECT_EQ(-1, check_pattern(self->buf, 1024, SEED));
 }
 
 /* Rule 9: one tracepoint per call with pids, pairs and stats. */
