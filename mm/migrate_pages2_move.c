@@ -69,7 +69,10 @@ static bool mp2_folio_wanted(struct folio *folio, void *arg)
 	return true;
 }
 
-/* new_folio_t: a folio on exactly the pair's destination node, or none. */
+/*
+ * new_folio_t: a folio on exactly the pair's destination node, or none.  A
+ * full destination is an expected outcome, counted as no_memory: no warning.
+ */
 static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 {
 	struct mp2_call *call = (struct mp2_call *)private;
@@ -78,7 +81,7 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	struct migration_target_control mtc = {
 		.nid = nid,
 		.nmask = &nmask,
-		.gfp_mask = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE,
+		.gfp_mask = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN,
 		.reason = MR_SYSCALL,
 	};
 	struct folio *dst;

@@ -842,7 +842,7 @@ static int fail_huge_allocations(bool on)
 	char path[128];
 	unsigned int i;
 
-	for (i = 0; on && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; on && i < ARRAY_SIZE(knobs); i++) {
 		snprintf(path, sizeof(path), "%s%s", d, knobs[i][0]);
 		if (write_file(path, knobs[i][1]))
 			return -1;
@@ -904,6 +904,118 @@ TEST_F(mp2, full_destination_counts_no_memory)
 	EXPECT_EQ(1024, st.moved + st.no_memory);
 	EXPECT_EQ(r, st.no_memory + st.busy);
 	EXPECT_EQ(-1, check_pattern(self->buf, 1024, SEED));
+}
+
+/*
+ * Rule 7 and EINTR: SIGKILL to the caller ends the call.  The caller can
+ * not report, so its stats buffer is shared with us: what it says moved
+ * must be exactly what is on the new node, and nothing is lost.
+ */
+TEST_F(mp2, fatal_signal_ends_call)
+{
+	enum { NPAGES = 16384 };	/* 64 MiB: many batches */
+	int o[] = { 0 }, n[] = { 1 }, status;
+	struct migrate_pages_stats *st;
+	unsigned long counts[MAX_TEST_NODES];
+	pid_t caller;
+
+	st = map_anon(PAGE, MAP_SHARED);
+	ASSERT_NE(NULL, st);
+	memset(st, 0xff, sizeof(*st));
+	self->buf = anon(NPAGES, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES, 0, SEED));
+	caller = fork();
+	if (!caller) {
+		/* The pages are copy-on-write shared with us: MOVE_ALL. */
+		mp2_call_range(getppid(), MIGRATE_PAGES2_MOVE_ALL, o, n, 1,
+			       self->buf, self->len, st);
+		_exit(0);
+	}
+	usleep(100000);
+	kill(caller, SIGKILL);
+	waitpid(caller, &status, 0);
+	ASSERT_EQ(0, count_nodes(0, self->buf, NPAGES, counts));
+	EXPECT_EQ(NPAGES, counts[0] + counts[1]);
+	EXPECT_EQ(counts[1], st->moved);
+	EXPECT_EQ(0, st->reserved[0]);
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	if (WIFSIGNALED(status))
+		TH_LOG("killed after moving %lu of %d pages", counts[1], NPAGES);
+	munmap(st, PAGE);
+}
+
+/* ENOMEM: the kernel's own bookkeeping cannot be allocated; nothing moves. */
+TEST_F(mp2, enomem_for_bookkeeping)
+{
+	const char *d = "/sys/kernel/debug/failslab/";
+	static const char * const knobs[][2] = {
+		{ "ignore-gfp-wait", "N" }, { "task-filter", "Y" },
+		{ "interval", "1" }, { "times", "1" }, { "verbose", "0" },
+		{ "probability", "100" },
+	};
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char path[128];
+	unsigned int i;
+	long r;
+	int err;
+
+	if (access(d, F_OK))
+		SKIP(return, "needs CONFIG_FAILSLAB and debugfs");
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), "%s%s", d, knobs[i][0]);
+		ASSERT_EQ(0, write_file(path, knobs[i][1]));
+	}
+	ASSERT_EQ(0, write_file("/proc/self/make-it-fail", "1"));
+	r = CALL(0, o, n, 1, &st);
+	err = errno;
+	write_file("/proc/self/make-it-fail", "0");
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(ENOMEM, err);
+	EXPECT_EQ(16, on_node(self->buf, 16, 0));
+}
+
+/* Permissions: a destination outside the caller's own cpuset is refused. */
+TEST_F(mp2, dest_outside_caller_cpuset)
+{
+	const char *cg = "/sys/fs/cgroup/mp2-caller";
+	int o[] = { 0 }, n[] = { 2 }, n_ok[] = { 1 }, status;
+	char path[256];
+	pid_t caller;
+
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset"))
+		SKIP(return, "no cpuset controller in cgroup v2");
+	mkdir(cg, 0755);
+	snprintf(path, sizeof(path), "%s/cpuset.mems", cg);
+	ASSERT_EQ(0, write_file(path, "0-1"));
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	caller = fork();
+	if (!caller) {
+		struct migrate_pages_stats st;
+		char pid[32];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(path, pid))
+			_exit(10);
+		/* Root, with CAP_SYS_NICE, and still refused. */
+		if (CALL(0, o, n, 1, &st) != -1 || errno != EPERM)
+			_exit(1);
+		/* Our pages are copy-on-write shared with the parent. */
+		if (CALL(MIGRATE_PAGES2_MOVE_ALL, o, n_ok, 1, &st))
+			_exit(2);
+		_exit(on_node(self->buf, 16, 1) == 16 ? 0 : 3);
+	}
+	waitpid(caller, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	rmdir(cg);
 }
 
 /* Rule 9: one tracepoint per call with pids, pairs and stats. */
