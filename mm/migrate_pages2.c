@@ -289,15 +289,19 @@ static int mp2_check_caller(struct mp2_call *call)
 
 static int mp2_move(struct mp2_call *call, struct mp2_request *req)
 {
+	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
+	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
 	int err = 0;
 	u32 i;
 
 	if (nodes_empty(call->moving))
 		return 0;
-	lru_cache_disable();
+	if (drain)
+		lru_cache_disable();
 	for (i = 0; i < req->nr_mms && !err; i++)
 		err = mp2_move_mm(call, req->mms[i]);
-	lru_cache_enable();
+	if (drain)
+		lru_cache_enable();
 	return err;
 }
 

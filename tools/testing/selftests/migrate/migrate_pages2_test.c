@@ -208,23 +208,17 @@ TEST_F(mp2, larger_struct_zero_tail)
 	EXPECT_EQ(16, st.moved);
 }
 
-/* Rule 4: only pages in [start, start + len) move. */
+/* Rule 4: only pages in [start, start + len) move; len rounds up to a page. */
 TEST_F(mp2, range_only)
 {
-	int pid = 0, o[] = { 0 }, n[] = { 1 };
+	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
-	struct migrate_pages_args a = {
-		.pids = (uintptr_t)&pid, .old_nodes = (uintptr_t)o,
-		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
-		.nr_pids = 1, .nr_nodes = 1,
-	};
 
 	self->buf = anon(16, &self->len);
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
-	a.start = (uintptr_t)self->buf + 4 * PAGE;
-	a.len = 8 * PAGE - 100;		/* rounded up to whole pages */
-	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf + 4 * PAGE,
+				    8 * PAGE - 100, &st));
 	EXPECT_EQ(4, on_node(self->buf, 4, 0));
 	EXPECT_EQ(8, on_node(self->buf + 4 * PAGE, 8, 1));
 	EXPECT_EQ(4, on_node(self->buf + 12 * PAGE, 4, 0));
@@ -235,22 +229,15 @@ TEST_F(mp2, range_only)
 /* Rule 4: holes in the range are fine. */
 TEST_F(mp2, range_with_holes)
 {
-	int pid = 0, o[] = { 0 }, n[] = { 2 };
+	int o[] = { 0 }, n[] = { 2 };
 	struct migrate_pages_stats st;
-	struct migrate_pages_args a = {
-		.pids = (uintptr_t)&pid, .old_nodes = (uintptr_t)o,
-		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
-		.nr_pids = 1, .nr_nodes = 1,
-	};
 
 	self->buf = anon(24, &self->len);
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, fill_on(self->buf, 24, 0, SEED));
 	ASSERT_EQ(0, munmap(self->buf + 4 * PAGE, 4 * PAGE));
 	ASSERT_EQ(0, munmap(self->buf + 12 * PAGE, 4 * PAGE));
-	a.start = (uintptr_t)self->buf;
-	a.len = 24 * PAGE;
-	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
 	EXPECT_EQ(4, on_node(self->buf, 4, 2));
 	EXPECT_EQ(4, on_node(self->buf + 8 * PAGE, 4, 2));
 	EXPECT_EQ(8, on_node(self->buf + 16 * PAGE, 8, 2));
