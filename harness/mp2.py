@@ -339,7 +339,10 @@ def make_initramfs(name, cmd, files):
 
 
 def qemu_cmd(cpio, interactive=False):
-	cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max', '-smp', '4',
+	# One socket per CPU: cores of one socket share an LLC, and the
+	# scheduler warns when LLC siblings sit on different nodes.
+	cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max',
+	       '-smp', '4,sockets=4,cores=1,threads=1',
 	       '-m', '%dM' % (4 * NODE_MEM_MB), '-bios', '/usr/share/qemu/qboot.rom',
 	       '-kernel', BZIMAGE, '-initrd', cpio, '-append', CMDLINE,
 	       '-display', 'none', '-no-reboot', '-vga', 'none', '-nodefaults']
