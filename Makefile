@@ -3,7 +3,7 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo kernel run shell series clean deps
+.PHONY: test demo kernel cli run shell series clean deps
 
 test:
 	$(MP2) test
@@ -13,6 +13,9 @@ demo:
 
 kernel:
 	$(MP2) kernel
+
+cli:
+	$(MP2) cli
 
 # make run CMD='cat /proc/meminfo' FILES='a.out b.sh'
 run:

@@ -295,6 +295,28 @@ def selftest_programs(sdir):
 	return r.stdout.split()
 
 
+# Static programs every guest gets in /bin: the admin tool and the demo job.
+GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
+	       ('mp2-demo-job', 'harness/guest/demo-job.c')]
+
+
+def build_tools():
+	"""The guest's static tools, built against this tree's UAPI header."""
+	files = []
+	bindir = os.path.join(GUEST, 'bin')
+	os.makedirs(bindir, exist_ok=True)
+	for name, src in GUEST_TOOLS:
+		out = os.path.join(bindir, name)
+		srcpath = os.path.join(TOP, src)
+		if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(srcpath) or \
+		   os.path.getmtime(out) < os.path.getmtime(os.path.join(TOP, 'include', 'uapi', 'linux',
+									  'migrate_pages2.h')):
+			run(['gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
+			     '-idirafter', os.path.join(TOP, 'include', 'uapi'), '-o', out, srcpath])
+		files.append(('/bin/' + name, out))
+	return files
+
+
 def gen_init_cpio():
 	tool = os.path.join(OUT, 'gen_init_cpio')
 	srcf = os.path.join(SRC, 'usr', 'gen_init_cpio.c')
@@ -304,8 +326,10 @@ def gen_init_cpio():
 
 
 def make_initramfs(name, cmd, files):
-	"""A cpio from a text spec: busybox, /init, the command, and files."""
+	"""A cpio from a text spec: busybox, /init, the command, the guest
+	tools and files."""
 	os.makedirs(GUEST, exist_ok=True)
+	files = build_tools() + list(files)
 	cmdfile = os.path.join(GUEST, name + '.cmd')
 	with open(cmdfile, 'w') as f:
 		f.write(cmd + '\n')
@@ -444,9 +468,10 @@ def cmd_shell(args):
 
 def cmd_test(args):
 	"""Everything: deps, build, checkpatch, boot, selftests, KUnit, verdict."""
+	phase_deps()
 	log('migrate_pages2 test run on linux-source-6.12 %s' % debian_version())
 	kernel()
-	results = []
+	results = ktap_selftest()
 	if not args.no_checkpatch:
 		results += series.checkpatch(series.make_series(TOP, OUT, PRISTINE, SRC, log), SRC)
 	files = build_selftests()
@@ -455,6 +480,14 @@ def cmd_test(args):
 	results += ktap.parse_guest(lines, [g for g, _ in files])
 	expected = ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips'))
 	sys.exit(ktap.report(results, lines, timed_out, expected, log))
+
+
+def ktap_selftest():
+	"""The console parser's own tests, on saved logs (harness/ktap_test.py)."""
+	r = subprocess.run([sys.executable, '-m', 'unittest', '-q', 'ktap_test'],
+			   cwd=HARNESS, capture_output=True, text=True)
+	detail = (r.stdout + r.stderr).splitlines()
+	return [ktap.Result('harness/ktap-parser', 'fail' if r.returncode else 'pass', detail)]
 
 
 def cmd_series(_):
@@ -470,11 +503,19 @@ def cmd_series(_):
 
 
 def cmd_demo(args):
-	demo = os.path.join(HARNESS, 'guest', 'demo')
-	args.cmd = read(demo, 'r')
+	"""The seeds' story: an MPI-like job moved between nodes, both ways."""
+	args.cmd = 'echo "nodes with memory: $(cat /sys/devices/system/node/has_memory),' \
+		   ' with CPUs: $(cat /sys/devices/system/node/has_cpu)"; mp2-demo-job'
 	args.files = []
 	args.verbose = False
 	cmd_run(args)
+
+
+def cmd_cli(_):
+	"""Build the admin tool; its path is the last line printed."""
+	phase_deps()
+	files = build_tools()
+	print(files[0][1])
 
 
 def cmd_clean(_):
@@ -502,6 +543,8 @@ def main():
 	sub.add_parser('config', help='tinyconfig + fragments, validated').set_defaults(
 		func=lambda a: (phase_prepare(), phase_config()))
 	sub.add_parser('kernel', help='build; prints bzImage last').set_defaults(func=cmd_kernel)
+	sub.add_parser('cli', help='build migrate-pages; prints its path last').set_defaults(
+		func=cmd_cli)
 	for name, func in (('run', cmd_run), ('shell', cmd_shell), ('demo', cmd_demo)):
 		s = sub.add_parser(name)
 		s.set_defaults(func=func)

@@ -29,6 +29,7 @@ FIXTURE_SETUP(mp2)
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
 	self->buf = NULL;
+	self->len = 0;
 }
 
 FIXTURE_TEARDOWN(mp2)
@@ -537,6 +538,7 @@ TEST_F(mp2, sysv_shm)
 	int id = shmget(IPC_PRIVATE, 32 * PAGE, IPC_CREAT | 0600);
 
 	ASSERT_LE(0, id);
+	self->len = 32 * PAGE;
 	self->buf = shmat(id, NULL, 0);
 	shmctl(id, IPC_RMID, NULL);
 	ASSERT_NE((void *)-1, self->buf);

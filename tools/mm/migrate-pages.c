@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate-pages: move processes' memory between NUMA nodes with
+ * migrate_pages2(2), and say what happened.
+ *
+ * Same idiom as numactl's migratepages(8) (a pid and two node lists), plus
+ * explicit pairs, several processes or a whole cgroup in one call, ranges,
+ * dry runs, a bandwidth cap, and an answer that can be acted on: pages per
+ * node before and after, what stayed and why, and an exit status.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/migrate_pages2.h>
+
+#ifndef __NR_migrate_pages2
+#define __NR_migrate_pages2 463
+#endif
+
+#define fallthrough	__attribute__((__fallthrough__))
+
+#define MAX_NODES	1024
+#define MAX_PIDS	1024
+#define MIB		(1024.0 * 1024.0)
+
+enum { EXIT_ALL_MOVED = 0, EXIT_SOME_STAYED = 1, EXIT_FAILED = 2 };
+
+struct request {
+	uint64_t flags;
+	int old_nodes[MAX_NODES];
+	int new_nodes[MAX_NODES];
+	unsigned int nr_nodes;
+	int pids[MAX_PIDS];
+	unsigned int nr_pids;
+	uint64_t start;
+	uint64_t len;
+	double rate;		/* MiB/s, 0 for no cap */
+	bool json;
+	bool quiet;
+};
+
+/* Pages of one process per node, from /proc/PID/numa_maps. */
+struct placement {
+	unsigned long pages[MAX_NODES];
+};
+
+static const char *prog = "migrate-pages";
+
+static const char help_text[] =
+"Usage: migrate-pages [OPTIONS] --map SRC:DST[,SRC:DST...] PID...\n"
+"       migrate-pages [OPTIONS] --map SRC:DST[,...] --cgroup PATH\n"
+"       migrate-pages [OPTIONS] PID FROM-NODES TO-NODES\n"
+"\n"
+"Move the memory of processes between NUMA nodes with migrate_pages2(2)\n"
+"(a kernel with CONFIG_MIGRATE_PAGES2).  A page on SRC goes to DST; SRC\n"
+"'*' is every node that no other pair names.  The second form is\n"
+"numactl's migratepages(8): node lists like 0-2,5, 'all' or '!3', paired\n"
+"by position.\n"
+"\n"
+"Options:\n"
+"  -m, --map PAIRS      source:destination pairs, e.g. 0:2,1:3 or 0:1,1:0\n"
+"  -a, --all            also move pages mapped by several processes\n"
+"                       (needs CAP_SYS_NICE; use it to move a whole job)\n"
+"  -n, --dry-run        count what would move, move nothing\n"
+"  -r, --range START:LEN  only this address range (one PID); LEN may end\n"
+"                       in K, M or G\n"
+"  -c, --cgroup PATH    every process of a cgroup v2 group, in one call\n"
+"                       (relative paths are under /sys/fs/cgroup)\n"
+"      --rate MIB/S     move in chunks, at most MIB/S (one call per chunk)\n"
+"  -j, --json           print the result as JSON\n"
+"  -q, --quiet          print nothing but errors\n"
+"  -h, --help           this text\n"
+"\n"
+"Exit status: 0 every page on a source node moved; 1 some pages stayed\n"
+"(the output says how many and why); 2 usage error or the call failed.\n"
+"\n"
+"Examples:\n"
+"  migrate-pages --all --map 0:2,1:3 1234 1235   move a two-process job\n"
+"                                                to nodes 2 and 3\n"
+"  migrate-pages --map 0:1,1:0 1234              swap nodes 0 and 1\n"
+"  migrate-pages 1234 0-1 2-3                    numactl's form\n";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILED);
+}
+
+/* Read a node list file of sysfs ("0-3") into mask; false if unreadable. */
+static bool read_sysfs_nodes(const char *path, bool mask[MAX_NODES])
+{
+	char line[4096], *p;
+	FILE *f = fopen(path, "r");
+
+	memset(mask, 0, MAX_NODES * sizeof(mask[0]));
+	if (!f)
+		return false;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	while (p && *p >= '0' && *p <= '9') {
+		long a = strtol(p, &p, 10), b = a;
+
+		if (*p == '-')
+			b = strtol(p + 1, &p, 10);
+		for (; a <= b && a < MAX_NODES; a++)
+			mask[a] = true;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return true;
+}
+
+static bool *memory_nodes(void)
+{
+	static bool mask[MAX_NODES];
+	static bool read;
+
+	if (!read && !read_sysfs_nodes("/sys/devices/system/node/has_memory", mask))
+		die("cannot read /sys/devices/system/node/has_memory: %s", strerror(errno));
+	read = true;
+	return mask;
+}
+
+static int parse_node(const char *s, char **end)
+{
+	long n;
+
+	if (*s < '0' || *s > '9')
+		die("'%s': expected a node number", s);
+	n = strtol(s, end, 10);
+	if (n >= MAX_NODES)
+		die("node %ld is out of range (at most %d)", n, MAX_NODES - 1);
+	return n;
+}
+
+/* numactl's node list syntax: "0-2,5", "all", "!3"; sorted ids into out. */
+static unsigned int parse_node_list(const char *s, int out[MAX_NODES])
+{
+	bool mask[MAX_NODES] = { false }, invert = false;
+	unsigned int n = 0;
+	char *p;
+	int i;
+
+	if (*s == '!') {
+		invert = true;
+		s++;
+	}
+	if (!strcmp(s, "all")) {
+		memcpy(mask, memory_nodes(), sizeof(mask));
+	} else {
+		p = (char *)s;
+		for (;;) {
+			int a = parse_node(p, &p), b = a;
+
+			if (*p == '-')
+				b = parse_node(p + 1, &p);
+			if (b < a)
+				die("'%s': range %d-%d is backwards", s, a, b);
+			for (; a <= b; a++)
+				mask[a] = true;
+			if (!*p)
+				break;
+			if (*p != ',')
+				die("'%s': unexpected '%c' in node list", s, *p);
+			p++;
+		}
+	}
+	for (i = 0; i < MAX_NODES; i++)
+		if (mask[i] != invert && (!invert || memory_nodes()[i]))
+			out[n++] = i;
+	if (!n)
+		die("'%s' names no node", s);
+	return n;
+}
+
+static void add_pair(struct request *req, int src, int dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->nr_nodes; i++)
+		if (req->old_nodes[i] == src)
+			die(src < 0 ? "'*' is given twice" : "node %d is a source twice", src);
+	if (req->nr_nodes == MAX_NODES)
+		die("too many pairs (at most %d)", MAX_NODES);
+	req->old_nodes[req->nr_nodes] = src;
+	req->new_nodes[req->nr_nodes++] = dst;
+}
+
+/* --map 0:2,1:3,*:3 */
+static void parse_map(struct request *req, const char *s)
+{
+	char *p = (char *)s;
+
+	for (;;) {
+		int src, dst;
+
+		if (*p == '*') {
+			src = MIGRATE_PAGES2_ANY_NODE;
+			p++;
+		} else {
+			src = parse_node(p, &p);
+		}
+		if (*p != ':')
+			die("--map '%s': expected SRC:DST pairs like 0:2,1:3", s);
+		dst = parse_node(p + 1, &p);
+		add_pair(req, src, dst);
+		if (!*p)
+			return;
+		if (*p != ',')
+			die("--map '%s': unexpected '%c'", s, *p);
+		p++;
+	}
+}
+
+/* numactl's form: the i-th FROM node goes to the i-th TO node (wrapping). */
+static void pair_lists(struct request *req, const char *from, const char *to)
+{
+	static int f[MAX_NODES], t[MAX_NODES];
+	unsigned int nf = parse_node_list(from, f), nt = parse_node_list(to, t);
+	unsigned int i;
+
+	for (i = 0; i < nf; i++)
+		add_pair(req, f[i], t[i % nt]);
+}
+
+static uint64_t parse_size(const char *s, char **end)
+{
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, end, 0);
+	if (errno || *end == s)
+		die("'%s': expected a number", s);
+	switch (**end) {
+	case 'G': case 'g':
+		v <<= 10;
+		fallthrough;
+	case 'M': case 'm':
+		v <<= 10;
+		fallthrough;
+	case 'K': case 'k':
+		v <<= 10;
+		(*end)++;
+	}
+	return v;
+}
+
+static void parse_range(struct request *req, const char *s)
+{
+	char *p;
+
+	req->start = parse_size(s, &p);
+	if (*p != ':')
+		die("--range '%s': expected START:LEN, e.g. 0x7f0000000000:64M", s);
+	req->len = parse_size(p + 1, &p);
+	if (*p)
+		die("--range '%s': trailing '%s'", s, p);
+	if (!req->len)
+		die("--range '%s': the length is 0", s);
+	if (req->start % sysconf(_SC_PAGESIZE))
+		die("--range '%s': the start is not page aligned", s);
+}
+
+static void add_pid(struct request *req, const char *s)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(s, &end, 10);
+	if (errno || *end || pid <= 0 || pid > INT32_MAX)
+		die("'%s' is not a process id", s);
+	if (req->nr_pids == MAX_PIDS)
+		die("too many processes (at most %d in one call)", MAX_PIDS);
+	req->pids[req->nr_pids++] = pid;
+}
+
+static void add_cgroup(struct request *req, const char *path)
+{
+	char file[4096], line[64];
+	unsigned int before = req->nr_pids;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s%s/cgroup.procs",
+		 path[0] == '/' ? "" : "/sys/fs/cgroup/", path);
+	f = fopen(file, "r");
+	if (!f)
+		die("--cgroup: cannot read %s: %s", file, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		add_pid(req, line);
+	}
+	fclose(f);
+	if (req->nr_pids == before)
+		die("--cgroup: %s has no processes", file);
+}
+
+/* Before the call, so that a mistake is named rather than an EINVAL. */
+static void check_destinations(const struct request *req)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->nr_nodes; i++)
+		if (!memory_nodes()[req->new_nodes[i]])
+			die("node %d has no memory (see /sys/devices/system/node/has_memory)",
+			    req->new_nodes[i]);
+}
+
+static void read_placement(int pid, struct placement *pl)
+{
+	long base_kb = sysconf(_SC_PAGESIZE) / 1024;
+	char path[64], *line = NULL, *tok, *save;
+	size_t cap = 0;
+	FILE *f;
+
+	memset(pl, 0, sizeof(*pl));
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long counts[MAX_NODES] = { 0 }, kb = base_kb;
+		int node, i;
+
+		for (tok = strtok_r(line, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save)) {
+			unsigned long v;
+
+			if (sscanf(tok, "N%d=%lu", &node, &v) == 2 &&
+			    node >= 0 && node < MAX_NODES)
+				counts[node] += v;
+			else
+				sscanf(tok, "kernelpagesize_kB=%lu", &kb);
+		}
+		for (i = 0; i < MAX_NODES; i++)
+			pl->pages[i] += counts[i] * (kb / base_kb);
+	}
+	free(line);
+	fclose(f);
+}
+
+static long do_call(const struct request *req, const int *pids,
+		    unsigned int nr_pids, uint64_t start, uint64_t len,
+		    struct migrate_pages_stats *st)
+{
+	struct migrate_pages_args args = {
+		.flags = req->flags,
+		.pids = (uintptr_t)pids,
+		.old_nodes = (uintptr_t)req->old_nodes,
+		.new_nodes = (uintptr_t)req->new_nodes,
+		.stats = (uintptr_t)st,
+		.start = start,
+		.len = len,
+		.nr_pids = nr_pids,
+		.nr_nodes = req->nr_nodes,
+	};
+
+	return syscall(__NR_migrate_pages2, &args, sizeof(args));
+}
+
+static const char *call_error(int err)
+{
+	switch (err) {
+	case ESRCH:
+		return "no such process (has it exited?)";
+	case EPERM:
+		return "permission denied: another user's process needs ptrace rights; "
+		       "--all, and destinations outside a process's cpuset, need CAP_SYS_NICE; "
+		       "destinations must be in your own cpuset";
+	case EINVAL:
+		return "invalid request: a kernel thread as target, or a node the kernel refuses";
+	case EINTR:
+		return "interrupted; pages already moved stay moved";
+	case ENOMEM:
+		return "the kernel is out of memory for its bookkeeping";
+	default:
+		return strerror(err);
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void add_stats(struct migrate_pages_stats *sum,
+		      const struct migrate_pages_stats *st)
+{
+	sum->scanned += st->scanned;
+	sum->moved += st->moved;
+	sum->shared += st->shared;
+	sum->busy += st->busy;
+	sum->no_memory += st->no_memory;
+	sum->split += st->split;
+}
+
+static void progress(uint64_t done, uint64_t total, double mib_s)
+{
+	int width = 30, fill = total ? (int)(width * done / total) : width;
+
+	fprintf(stderr, "\r[%-*.*s] %3d%% %8.1f MiB %7.1f MiB/s", width, fill,
+		"##############################", total ? (int)(100 * done / total) : 100,
+		done / MIB, mib_s);
+}
+
+/* Mapped ranges of pid, clipped to [start, start + len) when len is set. */
+static size_t read_ranges(int pid, uint64_t start, uint64_t len,
+			  uint64_t (*ranges)[2], size_t max)
+{
+	char path[64], line[512];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx", &a, &b) != 2)
+			continue;
+		if (len) {
+			a = a > start ? a : start;
+			b = b < start + len ? b : start + len;
+		}
+		if (a < b) {
+			ranges[n][0] = a;
+			ranges[n++][1] = b;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * --rate: one call per chunk of each target's mapped ranges, sleeping so
+ * that the bytes moved stay under the cap.
+ */
+static long move_rated(const struct request *req, struct migrate_pages_stats *sum)
+{
+	static uint64_t ranges[65536][2];
+	uint64_t page = sysconf(_SC_PAGESIZE), chunk, total = 0, done = 0;
+	bool bar = !req->quiet && !req->json && isatty(STDERR_FILENO);
+	double t0 = now();
+	long left = 0;
+	unsigned int i;
+	size_t r, n;
+
+	chunk = (uint64_t)(req->rate * MIB / 10) & ~(page - 1);
+	if (chunk < (2 << 20))
+		chunk = 2 << 20;
+	for (i = 0; i < req->nr_pids; i++) {
+		n = read_ranges(req->pids[i], req->start, req->len, ranges, 65536);
+		for (r = 0; r < n; r++)
+			total += ranges[r][1] - ranges[r][0];
+	}
+	for (i = 0; i < req->nr_pids; i++) {
+		n = read_ranges(req->pids[i], req->start, req->len, ranges, 65536);
+		for (r = 0; r < n; r++) {
+			uint64_t a;
+
+			for (a = ranges[r][0]; a < ranges[r][1]; a += chunk) {
+				uint64_t l = ranges[r][1] - a < chunk ? ranges[r][1] - a : chunk;
+				struct migrate_pages_stats st;
+				long ret = do_call(req, &req->pids[i], 1, a, l, &st);
+				double wait;
+
+				if (ret < 0)
+					return ret;
+				left += ret;
+				add_stats(sum, &st);
+				done += l;
+				wait = sum->moved * page / MIB / req->rate - (now() - t0);
+				if (wait > 0)
+					usleep(wait * 1e6);
+				if (bar)
+					progress(done, total,
+						 sum->moved * page / MIB / (now() - t0));
+			}
+		}
+	}
+	if (bar)
+		fputc('\n', stderr);
+	return left;
+}
+
+static void print_placement(const struct request *req, struct placement *before,
+			    struct placement *after)
+{
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < req->nr_pids; i++) {
+		char path[64], comm[64] = "?";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", req->pids[i]);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = 0;
+			fclose(f);
+		}
+		printf("pid %d (%s):", req->pids[i], comm);
+		for (n = 0; n < MAX_NODES; n++)
+			if (before[i].pages[n] || after[i].pages[n])
+				printf(" N%d %lu->%lu", n, before[i].pages[n], after[i].pages[n]);
+		printf("\n");
+	}
+}
+
+static void print_json_nodes(const struct placement *pl)
+{
+	const char *sep = "";
+	int n;
+
+	printf("{");
+	for (n = 0; n < MAX_NODES; n++) {
+		if (pl->pages[n]) {
+			printf("%s\"%d\":%lu", sep, n, pl->pages[n]);
+			sep = ",";
+		}
+	}
+	printf("}");
+}
+
+static void print_json(const struct request *req, long left,
+		       const struct migrate_pages_stats *st, double secs,
+		       struct placement *before, struct placement *after)
+{
+	double mib = st->moved * sysconf(_SC_PAGESIZE) / MIB;
+	unsigned int i;
+
+	printf("{\"pairs\":[");
+	for (i = 0; i < req->nr_nodes; i++)
+		printf("%s[%d,%d]", i ? "," : "", req->old_nodes[i], req->new_nodes[i]);
+	printf("],\"all\":%s,\"dry_run\":%s,\"left\":%ld,",
+	       req->flags & MIGRATE_PAGES2_MOVE_ALL ? "true" : "false",
+	       req->flags & MIGRATE_PAGES2_DRY_RUN ? "true" : "false", left);
+	printf("\"stats\":{\"scanned\":%llu,", (unsigned long long)st->scanned);
+	printf("\"moved\":%llu,", (unsigned long long)st->moved);
+	printf("\"shared\":%llu,", (unsigned long long)st->shared);
+	printf("\"busy\":%llu,", (unsigned long long)st->busy);
+	printf("\"no_memory\":%llu,", (unsigned long long)st->no_memory);
+	printf("\"split\":%llu},", (unsigned long long)st->split);
+	printf("\"seconds\":%.6f,\"mib_per_s\":%.1f,\"processes\":[", secs,
+	       secs > 0 ? mib / secs : 0);
+	for (i = 0; i < req->nr_pids; i++) {
+		printf("%s{\"pid\":%d,\"before\":", i ? "," : "", req->pids[i]);
+		print_json_nodes(&before[i]);
+		printf(",\"after\":");
+		print_json_nodes(&after[i]);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void print_text(const struct request *req, long left,
+		       const struct migrate_pages_stats *st, double secs,
+		       struct placement *before, struct placement *after)
+{
+	double mib = st->moved * sysconf(_SC_PAGESIZE) / MIB;
+
+	print_placement(req, before, after);
+	printf("scanned %llu, moved %llu, shared %llu, busy %llu, no memory %llu, split %llu%s\n",
+	       (unsigned long long)st->scanned, (unsigned long long)st->moved,
+	       (unsigned long long)st->shared, (unsigned long long)st->busy,
+	       (unsigned long long)st->no_memory, (unsigned long long)st->split,
+	       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: nothing moved)" : "");
+	printf("%.1f MiB in %.3f s, %.1f MiB/s\n", mib, secs, secs > 0 ? mib / secs : 0);
+	if (left > 0) {
+		printf("%ld pages stayed: ", left);
+		printf("%llu shared (mapped by several processes: add --all), ",
+		       (unsigned long long)st->shared);
+		printf("%llu busy (pinned or under I/O: try again), ",
+		       (unsigned long long)st->busy);
+		printf("%llu for want of memory on the destination\n",
+		       (unsigned long long)st->no_memory);
+	}
+}
+
+static void parse_args(struct request *req, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "map", required_argument, NULL, 'm' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "range", required_argument, NULL, 'r' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *cgroup = NULL;
+	bool mapped = false, ranged = false;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:anr:c:jqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			parse_map(req, optarg);
+			mapped = true;
+			break;
+		case 'a':
+			req->flags |= MIGRATE_PAGES2_MOVE_ALL;
+			break;
+		case 'n':
+			req->flags |= MIGRATE_PAGES2_DRY_RUN;
+			break;
+		case 'r':
+			parse_range(req, optarg);
+			ranged = true;
+			break;
+		case 'c':
+			cgroup = optarg;
+			break;
+		case 'R':
+			req->rate = strtod(optarg, &end);
+			if (*end || req->rate <= 0)
+				die("--rate '%s': expected MiB/s, a positive number", optarg);
+			break;
+		case 'j':
+			req->json = true;
+			break;
+		case 'q':
+			req->quiet = true;
+			break;
+		case 'h':
+			fputs(help_text, stdout);
+			exit(EXIT_ALL_MOVED);
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			exit(EXIT_FAILED);
+		}
+	}
+	if (!mapped) {
+		if (argc - optind != 3 || cgroup)
+			die("give --map SRC:DST and PIDs, or PID FROM-NODES TO-NODES (see --help)");
+		add_pid(req, argv[optind]);
+		pair_lists(req, argv[optind + 1], argv[optind + 2]);
+	} else {
+		for (; optind < argc; optind++)
+			add_pid(req, argv[optind]);
+		if (cgroup)
+			add_cgroup(req, cgroup);
+		if (!req->nr_pids)
+			die("no process given: name PIDs or --cgroup PATH");
+	}
+	if (ranged && req->nr_pids != 1)
+		die("--range takes exactly one process");
+	check_destinations(req);
+}
+
+int main(int argc, char **argv)
+{
+	static struct placement before[MAX_PIDS], after[MAX_PIDS];
+	struct migrate_pages_stats st = { 0 };
+	static struct request req;
+	double t0, secs;
+	unsigned int i;
+	long left;
+
+	parse_args(&req, argc, argv);
+	for (i = 0; i < req.nr_pids; i++)
+		read_placement(req.pids[i], &before[i]);
+	t0 = now();
+	if (req.rate > 0)
+		left = move_rated(&req, &st);
+	else
+		left = do_call(&req, req.pids, req.nr_pids, req.start, req.len, &st);
+	secs = now() - t0;
+	if (left < 0) {
+		int err = errno;
+
+		if (req.json)
+			printf("{\"error\":\"%s\",\"errno\":%d}\n", call_error(err), err);
+		die("migrate_pages2: %s", call_error(err));
+	}
+	for (i = 0; i < req.nr_pids; i++)
+		read_placement(req.pids[i], &after[i]);
+	if (req.json)
+		print_json(&req, left, &st, secs, before, after);
+	else if (!req.quiet)
+		print_text(&req, left, &st, secs, before, after);
+	return left > 0 ? EXIT_SOME_STAYED : EXIT_ALL_MOVED;
+}

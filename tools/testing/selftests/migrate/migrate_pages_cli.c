@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migrate-pages tool (tools/mm/migrate-pages.c) driven as an admin
+ * would: each option, each exit status, numactl's form, JSON read back, and
+ * bad input refused with a message, exit status 2 and no page moved.  A
+ * child holds 1024 pages on node 0; after each run the test asks the kernel
+ * where they are.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "helpers.h"
+
+#define NPAGES	1024
+#define SEED	0xc1ULL
+#define OUT	8192
+
+/* A child holding NPAGES written on node 0, at the same address as here. */
+struct target {
+	pid_t pid;
+	char *buf;
+	char range[64];		/* "--range ADDR:LEN" of its pages */
+};
+
+static int start_target(struct target *t)
+{
+	int ready[2];
+	char c;
+
+	t->buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	if (!t->buf || pipe(ready))
+		return -1;
+	snprintf(t->range, sizeof(t->range), "--range %p:%luK", t->buf, NPAGES * PAGE / 1024);
+	t->pid = fork();
+	if (!t->pid) {
+		/* Its own copy of the pages, written on node 0. */
+		if (fill_on(t->buf, NPAGES, 0, SEED) || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (t->pid < 0 || read(ready[0], &c, 1) != 1)
+		return -1;
+	close(ready[0]);
+	close(ready[1]);
+	return 0;
+}
+
+static void stop_target(struct target *t)
+{
+	if (t->pid > 0)
+		reap(t->pid);
+	t->pid = 0;
+	if (t->buf)
+		munmap(t->buf, NPAGES * PAGE);
+	t->buf = NULL;
+}
+
+static unsigned long target_on(const struct target *t, int node)
+{
+	unsigned long counts[MAX_TEST_NODES];
+
+	if (count_nodes(t->pid, t->buf, NPAGES, counts))
+		return ~0UL;
+	return counts[node];
+}
+
+/* Run the tool with args; its stdout and stderr in out; its exit status. */
+static int run(char *out, const char *fmt, ...)
+{
+	char args[512], cmd[600];
+	va_list ap;
+	size_t n;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "migrate-pages %s 2>&1", args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, OUT - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The number after "key": in JSON, or -1. */
+static long json_number(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static int cli_ready(void)
+{
+	if (nodes_with_memory() < 4)
+		return -1;
+	return system("migrate-pages --help >/dev/null 2>&1") ? -2 : 0;
+}
+
+FIXTURE(cli) {
+	struct target t;
+	char out[OUT];
+};
+
+FIXTURE_SETUP(cli)
+{
+	int r = cli_ready();
+
+	if (r == -1)
+		SKIP(return, "needs 4 nodes with memory");
+	if (r == -2)
+		SKIP(return, "migrate-pages is not in PATH");
+	ASSERT_EQ(0, start_target(&self->t));
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	stop_target(&self->t);
+}
+
+TEST_F(cli, help_shows_an_example_and_exits_0)
+{
+	EXPECT_EQ(0, run(self->out, "--help"));
+	EXPECT_NE(NULL, strstr(self->out, "Usage:"));
+	EXPECT_NE(NULL, strstr(self->out, "Examples:"));
+	EXPECT_NE(NULL, strstr(self->out, "Exit status"));
+}
+
+TEST_F(cli, map_moves_and_exits_0)
+{
+	EXPECT_EQ(0, run(self->out, "%s --map 0:1 %d", self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+	EXPECT_NE(NULL, strstr(self->out, "moved 1024,"));
+	EXPECT_NE(NULL, strstr(self->out, "MiB/s"));
+	EXPECT_NE(NULL, strstr(self->out, "N1 "));
+}
+
+TEST_F(cli, whole_process_without_range)
+{
+	/* Its private pages move; what it shares with us stays (exit 1 or 0). */
+	EXPECT_GE(1, run(self->out, "--map 0:1 %d", self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+}
+
+TEST_F(cli, numactl_form_pairs_by_position)
+{
+	/* 0-1 -> 2-3: node 0 to node 2. */
+	EXPECT_EQ(0, run(self->out, "%s %d 0-1 2-3", self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+}
+
+TEST_F(cli, numactl_form_all_and_not)
+{
+	/* every node with memory but 3 -> 3 */
+	EXPECT_EQ(0, run(self->out, "%s %d '!3' 3", self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 3));
+}
+
+TEST_F(cli, any_node_source)
+{
+	EXPECT_EQ(0, run(self->out, "%s --map '1:1,*:2' %d", self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+}
+
+TEST_F(cli, shared_pages_stay_exit_1_then_all_moves)
+{
+	struct target *t = &self->t;
+
+	/* Pages we write and a child of ours maps too: mapped twice. */
+	reap(t->pid);
+	ASSERT_EQ(0, fill_on(t->buf, NPAGES, 0, SEED));
+	t->pid = spawn_mapper(t->buf, NPAGES);
+	ASSERT_LT(0, t->pid);
+	EXPECT_EQ(1, run(self->out, "%s --map 0:1 %d", t->range, t->pid));
+	EXPECT_NE(NULL, strstr(self->out, "1024 pages stayed: 1024 shared"));
+	EXPECT_NE(NULL, strstr(self->out, "--all"));
+	EXPECT_EQ(NPAGES, target_on(t, 0));
+	EXPECT_EQ(0, run(self->out, "--all %s --map 0:1 %d", t->range, t->pid));
+	EXPECT_EQ(NPAGES, target_on(t, 1));
+	EXPECT_EQ(-1, check_pattern(t->buf, NPAGES, SEED));
+}
+
+TEST_F(cli, dry_run_moves_nothing)
+{
+	EXPECT_EQ(0, run(self->out, "--dry-run %s --map 0:1 %d", self->t.range, self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, "scanned 1024,"));
+	EXPECT_NE(NULL, strstr(self->out, "dry run"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+}
+
+TEST_F(cli, range_moves_only_the_range)
+{
+	EXPECT_EQ(0, run(self->out, "--range %p:64K --map 0:1 %d",
+			 self->t.buf + 16 * PAGE, self->t.pid));
+	EXPECT_EQ(16, target_on(&self->t, 1));
+	EXPECT_EQ(NPAGES - 16, target_on(&self->t, 0));
+}
+
+TEST_F(cli, rate_moves_in_chunks)
+{
+	EXPECT_EQ(0, run(self->out, "--rate 512 %s --map 0:2 %d", self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	EXPECT_NE(NULL, strstr(self->out, "moved 1024,"));
+}
+
+TEST_F(cli, cgroup_moves_its_processes)
+{
+	const char *cg = "/sys/fs/cgroup/mp2-cli";
+	char path[128];
+	FILE *f;
+
+	mkdir(cg, 0755);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%d\n", self->t.pid);
+	ASSERT_EQ(0, fclose(f));
+	EXPECT_EQ(0, run(self->out, "--cgroup mp2-cli %s --map 0:3", self->t.range));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 3));
+	stop_target(&self->t);
+	rmdir(cg);
+}
+
+TEST_F(cli, json_reads_back)
+{
+	EXPECT_EQ(0, run(self->out, "--json %s --map 0:1 %d", self->t.range, self->t.pid));
+	EXPECT_EQ('{', self->out[0]);
+	EXPECT_EQ(0, json_number(self->out, "left"));
+	EXPECT_EQ(NPAGES, json_number(self->out, "moved"));
+	EXPECT_EQ(NPAGES, json_number(self->out, "scanned"));
+	EXPECT_EQ(0, json_number(self->out, "no_memory"));
+	EXPECT_EQ(self->t.pid, json_number(self->out, "pid"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+}
+
+TEST_F(cli, quiet_prints_nothing)
+{
+	EXPECT_EQ(0, run(self->out, "--quiet %s --map 0:1 %d", self->t.range, self->t.pid));
+	EXPECT_STREQ("", self->out);
+	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+}
+
+/* Bad input: a message that names the cause, exit 2, nothing moved. */
+FIXTURE(cli_bad) {
+	struct target t;
+	char out[OUT];
+};
+
+FIXTURE_VARIANT(cli_bad) {
+	const char *args;	/* %d is the target */
+	const char *says;
+};
+
+FIXTURE_VARIANT_ADD(cli_bad, unknown_option) {
+	.args = "--bogus --map 0:1 %d", .says = "unrecognized option" };
+FIXTURE_VARIANT_ADD(cli_bad, bad_node_list) {
+	.args = "%d 0-x 1", .says = "expected a node number" };
+FIXTURE_VARIANT_ADD(cli_bad, backwards_node_range) {
+	.args = "%d 3-1 0", .says = "backwards" };
+FIXTURE_VARIANT_ADD(cli_bad, missing_pid) {
+	.args = "--map 0:1", .says = "no process given" };
+FIXTURE_VARIANT_ADD(cli_bad, bad_map) {
+	.args = "--map 0-1 %d", .says = "SRC:DST" };
+FIXTURE_VARIANT_ADD(cli_bad, source_twice) {
+	.args = "--map 0:1,0:2 %d", .says = "source twice" };
+FIXTURE_VARIANT_ADD(cli_bad, node_without_memory) {
+	.args = "--map 0:7 %d", .says = "has no memory" };
+FIXTURE_VARIANT_ADD(cli_bad, no_such_process) {
+	.args = "--map 0:1 999999", .says = "no such process" };
+FIXTURE_VARIANT_ADD(cli_bad, not_a_pid) {
+	.args = "--map 0:1 12ab", .says = "not a process id" };
+FIXTURE_VARIANT_ADD(cli_bad, range_with_two_pids) {
+	.args = "--range 0x1000:4K --map 0:1 %d 1", .says = "exactly one process" };
+FIXTURE_VARIANT_ADD(cli_bad, range_unaligned) {
+	.args = "--range 0x1001:4K --map 0:1 %d", .says = "not page aligned" };
+FIXTURE_VARIANT_ADD(cli_bad, bad_rate) {
+	.args = "--rate fast --map 0:1 %d", .says = "--rate" };
+FIXTURE_VARIANT_ADD(cli_bad, missing_cgroup) {
+	.args = "--cgroup no-such-group --map 0:1", .says = "cannot read" };
+
+FIXTURE_SETUP(cli_bad)
+{
+	int r = cli_ready();
+
+	if (r == -1)
+		SKIP(return, "needs 4 nodes with memory");
+	if (r == -2)
+		SKIP(return, "migrate-pages is not in PATH");
+	ASSERT_EQ(0, start_target(&self->t));
+}
+
+FIXTURE_TEARDOWN(cli_bad)
+{
+	stop_target(&self->t);
+}
+
+TEST_F(cli_bad, exits_2_and_moves_nothing)
+{
+	EXPECT_EQ(2, run(self->out, variant->args, self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, variant->says)) {
+		TH_LOG("output: %s", self->out);
+	}
+	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+}
+
+TEST_HARNESS_MAIN
