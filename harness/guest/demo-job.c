@@ -25,6 +25,7 @@
 #define PAGE	4096UL
 
 static char *region;
+static int *go;			/* set once every worker has filled its chunk */
 static pid_t workers[WORKERS];
 
 static uint64_t word(int w, unsigned long i, unsigned int round)
@@ -44,9 +45,11 @@ static void run_worker(int w, int ready)
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	for (i = 0; i < n; i++)
 		mine[i] = word(w, i, round);
-	/* Neighbours' chunks are read, so every page is mapped twice. */
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
+	/* Only then read the neighbour's chunk: every page is mapped twice. */
+	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+		usleep(10000);
 	for (;;) {
 		uint64_t *other = (uint64_t *)(region + ((w + 1) % WORKERS) * CHUNK);
 
@@ -148,7 +151,8 @@ int main(void)
 
 	region = mmap(NULL, WORKERS * CHUNK, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (region == MAP_FAILED || pipe(ready))
+	go = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED || go == MAP_FAILED || pipe(ready))
 		return 1;
 	for (w = 0; w < WORKERS; w++) {
 		workers[w] = fork();
@@ -157,6 +161,8 @@ int main(void)
 		if (read(ready[0], &c, 1) != 1)
 			return 1;
 	}
+	__atomic_store_n(go, 1, __ATOMIC_RELEASE);
+	usleep(300000);
 	printf("A job of %d workers sharing %lu MiB; worker w fills its %lu MiB on node w%%2.\n\n",
 	       WORKERS, WORKERS * CHUNK >> 20, CHUNK >> 20);
 	show("placement at start:");
@@ -167,9 +173,11 @@ int main(void)
 	printf("   exit status %d; workers %s\n", rc,
 	       alive() ? "running, every word checked" : "FAILED");
 
-	printf("\n2. swap: what was on node 2 goes to 3 and back, one call\n");
+	printf("\n2. swap nodes 2 and 3, one call each way\n");
 	rc = run_cli("--all --quiet --map 2:3,3:2");
 	show("placement after the swap:");
+	rc |= run_cli("--all --quiet --map 2:3,3:2");
+	show("placement after swapping back:");
 
 	printf("\n3. mainline migrate_pages(2): back to {0,1}, then {0,1} -> {2,3}\n");
 	mainline(0xc, 0x3);		/* {2,3} -> {0,1} */
