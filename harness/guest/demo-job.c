@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +27,14 @@ static char *region;
 static int *go;			/* set once every worker has filled its chunk */
 static pid_t workers[WORKERS];
 
-static uint64_t word(int w, unsigned long i, unsigned int round)
+static unsigned long long word(int w, unsigned long i, unsigned int round)
 {
-	return ((uint64_t)w << 56) ^ (i * 0x9e3779b97f4a7c15ULL) ^ round;
+	return ((unsigned long long)w << 56) ^ (i * 0x9e3779b97f4a7c15ULL) ^ round;
 }
 
 static void run_worker(int w, int ready)
 {
-	uint64_t *mine = (uint64_t *)(region + w * CHUNK);
+	unsigned long long *mine = (unsigned long long *)(region + w * CHUNK);
 	unsigned long i, n = CHUNK / 8;
 	unsigned int round = 0;
 	cpu_set_t cpus;
@@ -51,7 +50,7 @@ static void run_worker(int w, int ready)
 	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
 		usleep(10000);
 	for (;;) {
-		uint64_t *other = (uint64_t *)(region + ((w + 1) % WORKERS) * CHUNK);
+		unsigned long long *other = (unsigned long long *)(region + ((w + 1) % WORKERS) * CHUNK);
 
 		for (i = 0; i < n; i += 512)
 			__atomic_load_n(&other[i], __ATOMIC_RELAXED);

@@ -100,11 +100,14 @@ static long json_number(const char *json, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-static int cli_ready(void)
+/* Why the tests cannot run here, or NULL. */
+static const char *cli_missing(void)
 {
 	if (nodes_with_memory() < 4)
-		return -1;
-	return system("migrate-pages --help >/dev/null 2>&1") ? -2 : 0;
+		return "needs 4 nodes with memory";
+	if (system("migrate-pages --help >/dev/null 2>&1"))
+		return "migrate-pages is not in PATH";
+	return NULL;
 }
 
 FIXTURE(cli) {
@@ -114,12 +117,10 @@ FIXTURE(cli) {
 
 FIXTURE_SETUP(cli)
 {
-	int r = cli_ready();
+	const char *missing = cli_missing();
 
-	if (r == -1)
-		SKIP(return, "needs 4 nodes with memory");
-	if (r == -2)
-		SKIP(return, "migrate-pages is not in PATH");
+	if (missing)
+		SKIP(return, "%s", missing);
 	ASSERT_EQ(0, start_target(&self->t));
 }
 
@@ -290,12 +291,10 @@ FIXTURE_VARIANT_ADD(cli_bad, missing_cgroup) {
 
 FIXTURE_SETUP(cli_bad)
 {
-	int r = cli_ready();
+	const char *missing = cli_missing();
 
-	if (r == -1)
-		SKIP(return, "needs 4 nodes with memory");
-	if (r == -2)
-		SKIP(return, "migrate-pages is not in PATH");
+	if (missing)
+		SKIP(return, "%s", missing);
 	ASSERT_EQ(0, start_target(&self->t));
 }
 
