@@ -12,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "../kselftest_harness.h"
 #include "helpers.h"
@@ -57,6 +59,19 @@ static unsigned long on_node(char *buf, unsigned long npages, int node)
 	if (count_nodes(0, buf, npages, counts))
 		return ~0UL;
 	return counts[node];
+}
+
+/* Write val to a sysfs, procfs or cgroup file. */
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 /* Place npages at buf as consecutive blocks of `each` pages on nodes[i]. */
@@ -551,8 +566,8 @@ TEST_F(mp2, sysv_shm)
 	self->buf = NULL;
 }
 
-/* Rule 5: a mapped file that was deleted. */
-TEST_F(mp2, deleted_file)
+/* Rule 5: a mapped tmpfs file that was deleted. */
+TEST_F(mp2, deleted_tmpfs_file)
 {
 	char path[] = "/dev/shm/mp2-XXXXXX";
 	int o[] = { 0 }, n[] = { 1 };
@@ -571,6 +586,165 @@ TEST_F(mp2, deleted_file)
 	EXPECT_EQ(16, on_node(self->buf, 16, 1));
 	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
 	EXPECT_EQ(16, st.moved);
+}
+
+/*
+ * Rule 5: page cache of a regular file on a disk file system, mapped once.
+ * The guest mounts an ext2 ramdisk at DISK_DIR; elsewhere, point
+ * MIGRATE_DISK_DIR at a directory on a block-backed file system.
+ */
+#define DISK_DIR	"/mnt/ext2"
+
+static int disk_file(char *path, size_t size)
+{
+	const char *dir = getenv("MIGRATE_DISK_DIR");
+	struct statfs sfs;
+
+	if (!dir)
+		dir = DISK_DIR;
+	if (statfs(dir, &sfs) || sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)
+		return -1;
+	snprintf(path, size, "%s/mp2-XXXXXX", dir);
+	return mkstemp(path);
+}
+
+static char *map_file(int fd, unsigned long npages)
+{
+	char *p;
+
+	if (ftruncate(fd, npages * PAGE))
+		return NULL;
+	p = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Read the file back with read(2), from the disk if drop is set. */
+static int file_has_pattern(int fd, const char *at, unsigned long npages,
+			    uint64_t seed, bool drop)
+{
+	char *copy = malloc(npages * PAGE);
+	unsigned long i;
+	int ok;
+
+	if (!copy)
+		return 0;
+	if (drop && (fsync(fd) || write_file("/proc/sys/vm/drop_caches", "3"))) {
+		free(copy);
+		return 0;
+	}
+	ok = pread(fd, copy, npages * PAGE, 0) == (ssize_t)(npages * PAGE);
+	/* The pattern depends on the address it was written at. */
+	for (i = 0; ok && i < npages * PAGE / 8; i++)
+		ok = ((uint64_t *)copy)[i] == pattern(&((const uint64_t *)at)[i], seed);
+	free(copy);
+	return ok;
+}
+
+TEST_F(mp2, regular_file_page_cache)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char path[128];
+	int fd = disk_file(path, sizeof(path));
+
+	if (fd < 0)
+		SKIP(return, "no disk file system at %s", DISK_DIR);
+	self->len = 32 * PAGE;
+	self->buf = map_file(fd, 32);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 2));
+	EXPECT_EQ(32, st.moved);
+	EXPECT_EQ(-1, check_pattern(self->buf, 32, SEED));
+	EXPECT_TRUE(file_has_pattern(fd, self->buf, 32, SEED, false));
+	close(fd);
+	unlink(path);
+}
+
+TEST_F(mp2, deleted_regular_file)
+{
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	char path[128];
+	int fd = disk_file(path, sizeof(path));
+
+	if (fd < 0)
+		SKIP(return, "no disk file system at %s", DISK_DIR);
+	self->len = 32 * PAGE;
+	self->buf = map_file(fd, 32);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, on_node(self->buf, 32, 3));
+	EXPECT_EQ(32, st.moved);
+	EXPECT_EQ(-1, check_pattern(self->buf, 32, SEED));
+	close(fd);
+}
+
+/*
+ * Rule 8: dirty state.  Pages written through the mapping and then moved
+ * must still be written back: unmap, fsync, drop the page cache and read
+ * the file from the disk.  A move that lost the dirty bit loses the data.
+ */
+TEST_F(mp2, dirty_file_pages_still_written_back)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char path[128], *at;
+	int fd = disk_file(path, sizeof(path));
+
+	if (fd < 0)
+		SKIP(return, "no disk file system at %s", DISK_DIR);
+	self->len = 32 * PAGE;
+	self->buf = map_file(fd, 32);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(32, st.moved);
+	at = self->buf;
+	ASSERT_EQ(0, munmap(self->buf, self->len));
+	self->buf = NULL;
+	EXPECT_TRUE(file_has_pattern(fd, at, 32, SEED, true));
+	close(fd);
+	unlink(path);
+}
+
+/* Rule 8: soft-dirty bits are the same after the move, set or clear. */
+static int soft_dirty(void *addr)
+{
+	uint64_t entry;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &entry, 8, (uintptr_t)addr / PAGE * 8) == 8;
+	close(fd);
+	return ok ? (int)(entry >> 55 & 1) : -1;
+}
+
+TEST_F(mp2, soft_dirty_preserved)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	int i;
+
+	self->buf = anon(16, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	/* Clear every soft-dirty bit, then dirty the even pages again. */
+	ASSERT_EQ(0, write_file("/proc/self/clear_refs", "4"));
+	for (i = 0; i < 16; i += 2)
+		self->buf[i * PAGE] ^= 0;
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(i % 2 == 0, soft_dirty(self->buf + i * PAGE));
+	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
+	EXPECT_EQ(16, on_node(self->buf, 16, 1));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(i % 2 == 0, soft_dirty(self->buf + i * PAGE));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
 }
 
 /* Rules 5 and 8: mlocked pages move and stay locked. */
@@ -704,18 +878,6 @@ TEST_F(mp2, target_exits_during_call)
 }
 
 /* Permissions: a destination outside the target's cpuset needs CAP_SYS_NICE. */
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 TEST_F(mp2, dest_outside_target_cpuset)
 {
 	const char *cg = "/sys/fs/cgroup/mp2-cpuset";
