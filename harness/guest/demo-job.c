@@ -50,7 +50,8 @@ static void run_worker(int w, int ready)
 	while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
 		usleep(10000);
 	for (;;) {
-		unsigned long long *other = (unsigned long long *)(region + ((w + 1) % WORKERS) * CHUNK);
+		char *next = region + ((w + 1) % WORKERS) * CHUNK;
+		unsigned long long *other = (unsigned long long *)next;
 
 		for (i = 0; i < n; i += 512)
 			__atomic_load_n(&other[i], __ATOMIC_RELAXED);

@@ -47,6 +47,18 @@ static char *anon(unsigned long npages, unsigned long *len)
 	return map_anon(*len, MAP_PRIVATE);
 }
 
+/* The same, filled with the pattern on node; NULL if either step fails. */
+static char *anon_on(unsigned long npages, int node, unsigned long *len)
+{
+	char *p = anon(npages, len);
+
+	if (p && fill_on(p, npages, node, SEED)) {
+		munmap(p, *len);
+		p = NULL;
+	}
+	return p;
+}
+
 /* The call on the caller's own pages in [self->buf, self->buf + self->len). */
 #define CALL(flags, o, n, nr, st) \
 	mp2_call_range(0, flags, o, n, nr, self->buf, self->len, st)
@@ -102,9 +114,8 @@ TEST_F(mp2, one_node_to_another)
 	int o[] = { 0 }, n[] = { 1 };
 	long before = read_key("/proc/vmstat", "pgmigrate_success ");
 
-	self->buf = anon(64, &self->len);
+	self->buf = anon_on(64, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 64, 0, SEED));
 	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
 	EXPECT_EQ(64, on_node(self->buf, 64, 1));
 	EXPECT_EQ(-1, check_pattern(self->buf, 64, SEED));
@@ -189,9 +200,8 @@ TEST_F(mp2, other_nodes_untouched)
 	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(32, &self->len);
+	self->buf = anon_on(32, 2, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 32, 2, SEED));
 	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
 	EXPECT_EQ(32, on_node(self->buf, 32, 2));
 	EXPECT_EQ(0, st.scanned);
@@ -208,9 +218,8 @@ TEST_F(mp2, larger_struct_zero_tail)
 	int pid = 0, o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	big.a.pids = (uintptr_t)&pid;
 	big.a.old_nodes = (uintptr_t)o;
 	big.a.new_nodes = (uintptr_t)n;
@@ -230,9 +239,8 @@ TEST_F(mp2, range_only)
 	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf + 4 * PAGE,
 				    8 * PAGE - 100, &st));
 	EXPECT_EQ(4, on_node(self->buf, 4, 0));
@@ -248,9 +256,8 @@ TEST_F(mp2, range_with_holes)
 	int o[] = { 0 }, n[] = { 2 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(24, &self->len);
+	self->buf = anon_on(24, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 24, 0, SEED));
 	ASSERT_EQ(0, munmap(self->buf + 4 * PAGE, 4 * PAGE));
 	ASSERT_EQ(0, munmap(self->buf + 12 * PAGE, 4 * PAGE));
 	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
@@ -267,9 +274,8 @@ TEST_F(mp2, dry_run)
 	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(32, &self->len);
+	self->buf = anon_on(32, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
 	ASSERT_EQ(0, CALL(MIGRATE_PAGES2_DRY_RUN, o, n, 1, &st));
 	EXPECT_EQ(32, on_node(self->buf, 32, 0));
 	EXPECT_EQ(32, st.scanned);
@@ -410,9 +416,8 @@ TEST_F(mp2, threads_walked_once)
 	pthread_t th[3];
 	int i;
 
-	self->buf = anon(32, &self->len);
+	self->buf = anon_on(32, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 32, 0, SEED));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, park, &pids[i + 1]));
 	for (i = 1; i < 4; i++)
@@ -438,9 +443,8 @@ TEST_F(mp2, pidfd_target)
 	unsigned long counts[MAX_TEST_NODES];
 	pid_t child;
 
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	child = spawn_mapper(self->buf, 16);
 	ASSERT_LT(0, child);
 	fd = sys_pidfd_open(child, 0);
@@ -731,9 +735,8 @@ TEST_F(mp2, soft_dirty_preserved)
 	struct migrate_pages_stats st;
 	int i;
 
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	/* Clear every soft-dirty bit, then dirty the even pages again. */
 	ASSERT_EQ(0, write_file("/proc/self/clear_refs", "4"));
 	for (i = 0; i < 16; i += 2)	/* a store the compiler keeps */
@@ -759,9 +762,8 @@ TEST_F(mp2, mlocked)
 	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
 
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	ASSERT_EQ(0, mlock(self->buf, 16 * PAGE));
 	ASSERT_EQ(64, vm_locked_kb());
 	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
@@ -1042,9 +1044,8 @@ TEST_F(mp2, full_destination_counts_no_memory)
 	unsigned long counts[MAX_TEST_NODES];
 	long r;
 
-	self->buf = anon(1024, &self->len);
+	self->buf = anon_on(1024, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 1024, 0, SEED));
 	ASSERT_EQ(0, set_node_hugepages(3, 100000));
 	r = CALL(0, o, n, 1, &st);
 	set_node_hugepages(3, 0);
@@ -1115,9 +1116,8 @@ TEST_F(mp2, enomem_for_bookkeeping)
 
 	if (access(d, F_OK))
 		SKIP(return, "needs CONFIG_FAILSLAB and debugfs");
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		snprintf(path, sizeof(path), "%s%s", d, knobs[i][0]);
 		ASSERT_EQ(0, write_file(path, knobs[i][1]));
@@ -1144,9 +1144,8 @@ TEST_F(mp2, dest_outside_caller_cpuset)
 	mkdir(cg, 0755);
 	snprintf(path, sizeof(path), "%s/cpuset.mems", cg);
 	ASSERT_EQ(0, write_file(path, "0-1"));
-	self->buf = anon(16, &self->len);
+	self->buf = anon_on(16, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
 	caller = fork();
 	if (!caller) {
 		struct migrate_pages_stats st;
@@ -1183,9 +1182,8 @@ TEST_F(mp2, tracepoint)
 	snprintf(path, sizeof(path), "%s/events/migrate_pages2/migrate_pages2/enable", t);
 	if (access(path, W_OK))
 		SKIP(return, "tracefs or the event is missing");
-	self->buf = anon(8, &self->len);
+	self->buf = anon_on(8, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, fill_on(self->buf, 8, 0, SEED));
 	snprintf(line, sizeof(line), "%s/trace", t);
 	ASSERT_EQ(0, write_file(line, ""));
 	ASSERT_EQ(0, write_file(path, "1"));
