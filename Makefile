@@ -3,13 +3,18 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo kernel cli run shell series clean deps
+.PHONY: test demo bench kernel cli run shell series clean deps
 
 test:
 	$(MP2) test
 
 demo:
 	$(MP2) demo
+
+# make bench [REPS=5] [SCALE=1] [ONLY=1,3,8]; a full run updates results/
+bench:
+	$(MP2) bench $(if $(REPS),--reps $(REPS)) $(if $(SCALE),--scale $(SCALE)) \
+		$(if $(ONLY),--only $(ONLY))
 
 kernel:
 	$(MP2) kernel

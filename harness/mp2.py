@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 
+import bench
 import ktap
 import series
 
@@ -295,9 +296,11 @@ def selftest_programs(sdir):
 	return r.stdout.split()
 
 
-# Static programs every guest gets in /bin: the admin tool and the demo job.
+# Static programs every guest gets in /bin: the admin tool, the demo job and
+# the benchmark.
 GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
-	       ('mp2-demo-job', 'harness/guest/demo-job.c')]
+	       ('mp2-demo-job', 'harness/guest/demo-job.c'),
+	       ('mp2-bench', 'harness/bench/mp2-bench.c')]
 
 
 def build_tools():
@@ -311,7 +314,7 @@ def build_tools():
 		if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(srcpath) or \
 		   os.path.getmtime(out) < os.path.getmtime(os.path.join(TOP, 'include', 'uapi', 'linux',
 									  'migrate_pages2.h')):
-			run(['gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
+			run(['gcc', '-static', '-pthread', '-O2', '-Wall', '-Wextra', '-Werror',
 			     '-idirafter', os.path.join(TOP, 'include', 'uapi'), '-o', out, srcpath])
 		files.append(('/bin/' + name, out))
 	return files
@@ -511,6 +514,70 @@ def cmd_demo(args):
 	cmd_run(args)
 
 
+RESULTS = os.path.join(TOP, 'results')
+README_BEGIN = '<!-- bench: begin (written by make bench) -->'
+README_END = '<!-- bench: end -->'
+
+
+def cmd_bench(args):
+	"""Issue 5: mp2-bench in one boot, medians and ratios, table and plot.
+	A full run (no --only, --scale 1) also updates results/ and the README."""
+	global NODE_MEM_MB
+	phase_deps()
+	phase_deps('bench')
+	kernel()
+	# 1 GiB must fit on a node beside what the kernel keeps there.
+	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
+	opts = '-r %d -s %d' % (args.reps, args.scale)
+	if args.only:
+		opts += ' -o ' + args.only
+	cpio = make_initramfs('bench', 'mp2-bench ' + opts, [])
+	lines, timed_out = boot(cpio, 'bench.log', args.timeout, echo=args.verbose)
+	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
+	reports = ktap.kernel_reports(lines)
+	rc = ktap.exit_status(lines)
+	for r in reports:
+		print('\n'.join(r))
+	if timed_out or rc is None or rc or reports:
+		print('\n'.join(out[-20:]))
+		die('benchmark failed (see %s)' % os.path.join(OUT, 'bench.log'))
+	res = bench.parse(out)
+	header = ['# migrate_pages2 benchmark',
+		  '',
+		  'One boot of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB), '
+		  'linux-source-6.12 %s with the series, `mp2-bench %s`, %s.' %
+		  (NODE_MEM_MB, debian_version(), opts, time.strftime('%Y-%m-%d'))]
+	text = bench.report(res, header)
+	full = not args.only and args.scale == 1
+	dest = RESULTS if full else os.path.join(OUT, 'bench')
+	os.makedirs(dest, exist_ok=True)
+	paths = {k: os.path.join(dest, 'bench' + k) for k in ('.md', '.dat', '.png', '.log')}
+	write_if_changed(paths['.md'], text.encode())
+	write_if_changed(paths['.log'], ('\n'.join(l for l in out if l.startswith('MP2-BENCH'))
+					 + '\n').encode())
+	write_if_changed(paths['.dat'], bench.plot_data(res).encode())
+	run(['gnuplot', '-e', "data='%s'; out='%s'" % (paths['.dat'], paths['.png']),
+	     os.path.join(HARNESS, 'bench', 'throughput.gp')])
+	if full:
+		update_readme(text)
+	print(text)
+	log('results: %s' % ', '.join(sorted(paths.values())))
+
+
+def update_readme(text):
+	"""Replace the README's benchmark section with the latest report."""
+	path = os.path.join(TOP, 'README.md')
+	readme = read(path, 'r')
+	if README_BEGIN not in readme or README_END not in readme:
+		log('README has no benchmark markers; left alone')
+		return
+	head, rest = readme.split(README_BEGIN, 1)
+	tail = rest.split(README_END, 1)[1]
+	body = text.split('\n', 2)[2]		# without the report's title
+	body += '\n![throughput vs size](results/bench.png)\n'
+	write_if_changed(path, (head + README_BEGIN + '\n' + body + README_END + tail).encode())
+
+
 def cmd_cli(_):
 	"""Build the admin tool; its path is the last line printed."""
 	phase_deps()
@@ -554,6 +621,13 @@ def main():
 			       help='show the whole console')
 		if name == 'run':
 			s.add_argument('cmd')
+	b = sub.add_parser('bench', help='migrate_pages2 vs mainline, one boot')
+	b.set_defaults(func=cmd_bench)
+	b.add_argument('--reps', type=int, default=5, help='samples per method (>= 5)')
+	b.add_argument('--scale', type=int, default=1, help='divide sizes (quick runs)')
+	b.add_argument('--only', help='scenario ids, e.g. 1,3,8')
+	b.add_argument('--timeout', type=int, default=3600)
+	b.add_argument('-v', '--verbose', action='store_true')
 	t = sub.add_parser('test', help='build, boot, run every test')
 	t.set_defaults(func=cmd_test)
 	t.add_argument('--timeout', type=int, default=1800)
