@@ -3,7 +3,7 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo bench kernel cli run shell series clean deps
+.PHONY: test demo bench stress kernel cli run shell series clean deps
 
 test:
 	$(MP2) test
@@ -15,6 +15,10 @@ demo:
 bench:
 	$(MP2) bench $(if $(REPS),--reps $(REPS)) $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(ONLY),--only $(ONLY))
+
+# make stress [SECONDS=30]: per stress test, on a KASAN + kmemleak kernel
+stress:
+	$(MP2) stress $(if $(SECONDS),--seconds $(SECONDS))
 
 kernel:
 	$(MP2) kernel

@@ -219,9 +219,9 @@ def parse_config(text):
 	return opts
 
 
-def phase_config(extra=()):
+def phase_config(extra=(), base=None):
 	"""tinyconfig + fragments, then check every requested option survived."""
-	frags = [f for f in FRAGMENTS if os.path.exists(f)] + list(extra)
+	frags = [f for f in (base or FRAGMENTS) if os.path.exists(f)] + list(extra)
 	text = ''.join(read(f, 'r') for f in frags)
 	digest = hashlib.sha256((text + debian_version()).encode()).hexdigest()
 	stamp = os.path.join(KBUILD, '.mp2-config')
@@ -429,10 +429,17 @@ def guest_files(names):
 	return files
 
 
-def kernel():
+def use_build(name):
+	"""Build in out/<name> instead of out/kbuild (make stress's kernel)."""
+	global KBUILD, BZIMAGE
+	KBUILD = os.path.join(OUT, name)
+	BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
+
+
+def kernel(extra=(), base=None):
 	phase_deps()
 	phase_prepare()
-	phase_config()
+	phase_config(extra, base)
 	phase_build()
 
 
@@ -485,12 +492,43 @@ def cmd_test(args):
 	sys.exit(ktap.report(results, lines, timed_out, expected, log))
 
 
+STRESS_CONFIG = os.path.join(HARNESS, 'configs', 'stress.config')
+STRESS_FIGURES = re.compile(r'# calls (\d+) \(failed (\d+):.*\), rounds (\d+), '
+			    r'MiB verified (\d+), pages moved (\d+)')
+
+
+def cmd_stress(args):
+	"""Issue 6: the stress selftest (args.seconds per test) and every
+	migrate selftest on a KASAN + kmemleak + lockdep kernel, then a kmemleak
+	scan; the verdict as make test's, and the figures."""
+	phase_deps()
+	use_build('kbuild-stress')
+	kernel([STRESS_CONFIG])
+	files = [f for f in build_selftests() if f[0].startswith('/kselftest/migrate/')]
+	files.append(('/bin/mp2-run-stress', os.path.join(HARNESS, 'guest', 'run-stress')))
+	cpio = make_initramfs('stress', 'mp2-run-stress %d' % args.seconds, files)
+	lines, timed_out = boot(cpio, 'stress.log', args.timeout, echo=args.verbose)
+	progs = [g for g, _ in files if g.startswith('/kselftest/')]
+	results = ktap.parse_guest(lines, progs)
+	figures = [list(map(int, m.groups())) for m in map(STRESS_FIGURES.search, lines) if m]
+	total = [sum(col) for col in zip(*figures)] or [0] * 5
+	reports = ktap.kernel_reports(lines)
+	leak = [l for l in lines if l.startswith('kmemleak: scanned')]
+	log('stress figures: %d calls (%d failed with documented errnos), %d target rounds, '
+	    '%d MiB verified, %d pages moved, %d kernel reports; %s' %
+	    (*total, len(reports), leak[0] if leak else 'kmemleak did not run'))
+	results.append(ktap.Result('guest/kmemleak-scanned', 'pass' if leak else 'fail',
+				   leak or ['kmemleak did not scan (see %s)' % os.path.join(OUT, 'stress.log')]))
+	sys.exit(ktap.report(results, lines, timed_out, set(), log))
+
+
 def ktap_selftest():
-	"""The console parser's own tests, on saved logs (harness/ktap_test.py)."""
-	r = subprocess.run([sys.executable, '-m', 'unittest', '-q', 'ktap_test'],
+	"""The harness's own tests, on saved logs: the console parser
+	(harness/ktap_test.py) and the benchmark's arithmetic (bench_test.py)."""
+	r = subprocess.run([sys.executable, '-m', 'unittest', '-q', 'ktap_test', 'bench_test'],
 			   cwd=HARNESS, capture_output=True, text=True)
 	detail = (r.stdout + r.stderr).splitlines()
-	return [ktap.Result('harness/ktap-parser', 'fail' if r.returncode else 'pass', detail)]
+	return [ktap.Result('harness/self-tests', 'fail' if r.returncode else 'pass', detail)]
 
 
 def cmd_series(_):
@@ -525,7 +563,10 @@ def cmd_bench(args):
 	global NODE_MEM_MB
 	phase_deps()
 	phase_deps('bench')
-	kernel()
+	# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
+	# kernel is make test's without test.config's debug options.
+	use_build('kbuild-bench')
+	kernel(base=[f for f in FRAGMENTS if not f.endswith('test.config')])
 	# 1 GiB must fit on a node beside what the kernel keeps there.
 	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
 	opts = '-r %d -s %d' % (args.reps, args.scale)
@@ -545,7 +586,8 @@ def cmd_bench(args):
 	header = ['# migrate_pages2 benchmark',
 		  '',
 		  'One boot of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB), '
-		  'linux-source-6.12 %s with the series, `mp2-bench %s`, %s.' %
+		  'linux-source-6.12 %s with the series, no debug options (no lockdep, '
+		  'DEBUG_VM or KASAN), `mp2-bench %s`, %s.' %
 		  (NODE_MEM_MB, debian_version(), opts, time.strftime('%Y-%m-%d'))]
 	text = bench.report(res, header)
 	full = not args.only and args.scale == 1
@@ -628,6 +670,11 @@ def main():
 	b.add_argument('--only', help='scenario ids, e.g. 1,3,8')
 	b.add_argument('--timeout', type=int, default=3600)
 	b.add_argument('-v', '--verbose', action='store_true')
+	st = sub.add_parser('stress', help='stress on a KASAN + kmemleak kernel')
+	st.set_defaults(func=cmd_stress)
+	st.add_argument('--seconds', type=int, default=30, help='per stress test')
+	st.add_argument('--timeout', type=int, default=5400)
+	st.add_argument('-v', '--verbose', action='store_true')
 	t = sub.add_parser('test', help='build, boot, run every test')
 	t.set_defaults(func=cmd_test)
 	t.add_argument('--timeout', type=int, default=1800)

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/mempolicy.h>
+#include <linux/types.h>
 #include <linux/migrate_pages2.h>
 
 #ifndef __NR_migrate_pages2
@@ -45,13 +46,14 @@
 #endif
 
 #define PAGE		4096UL
-#define MIB		(1UL << 20)
-#define GIB		(1UL << 30)
+#define MIB		(1024UL * 1024)
+#define GIB		(1024 * MIB)
 #define BASE		0x100000000000UL	/* where job regions live */
 #define MAX_REGIONS	3
 #define MAX_PROCS	8
 #define MAX_CALLS	3
 #define CHUNK		65536UL			/* pages per move_pages() call */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum method { MP2, MIGRATE_PAGES, MOVE_PAGES, COPY, NR_METHODS };
 
@@ -182,9 +184,9 @@ static int bind_node(int node)
 }
 
 /* What page i of a region holds at both ends (owner: process, 0xff shared). */
-static uint64_t tag(int owner, int region, unsigned long i)
+static __u64 tag(int owner, int region, unsigned long i)
 {
-	return ((uint64_t)owner << 56) ^ ((uint64_t)region << 48) ^ (i * 0x9e3779b97f4a7c15ULL);
+	return ((__u64)owner << 56) ^ ((__u64)region << 48) ^ (i * 0x9e3779b97f4a7c15ULL);
 }
 
 static void map_region(const struct region *r, int idx)
@@ -208,7 +210,7 @@ static void fill(const struct region *r, int owner, int idx)
 	if (bind_node(r->node[0]))
 		die("set_mempolicy");
 	for (i = 0; i < n; i++) {
-		uint64_t t = tag(owner, idx, i);
+		__u64 t = tag(owner, idx, i);
 
 		memcpy(p + i * PAGE, &t, sizeof(t));
 		memcpy(p + (i + 1) * PAGE - sizeof(t), &t, sizeof(t));
@@ -222,7 +224,7 @@ static unsigned long check(int owner, int idx)
 	const char *p = raddr[idx];
 
 	for (i = 0; i < n; i++) {
-		uint64_t t = tag(owner, idx, i), a, b;
+		__u64 t = tag(owner, idx, i), a, b;
 
 		memcpy(&a, p + i * PAGE, sizeof(a));
 		memcpy(&b, p + (i + 1) * PAGE - sizeof(b), sizeof(b));
@@ -233,22 +235,22 @@ static unsigned long check(int owner, int idx)
 
 /* ------------------------------------------------------------ stall */
 struct stall {
-	volatile bool stop;
-	uint64_t worst_mmap_ns, worst_touch_ns;
+	bool stop;		/* atomic */
+	__u64 worst_mmap_ns, worst_touch_ns;
 	pthread_t mmap_thread, touch_thread;
 };
 
-static uint64_t ns(void)
+static __u64 ns(void)
 {
-	return (uint64_t)(now() * 1e9);
+	return (__u64)(now() * 1e9);
 }
 
 static void *mmap_loop(void *arg)
 {
 	struct stall *s = arg;
 
-	while (!s->stop) {
-		uint64_t t = ns();
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+		__u64 t = ns();
 		char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -267,13 +269,13 @@ static void *touch_loop(void *arg)
 {
 	struct stall *s = arg;
 	unsigned long n = rsize[0] / PAGE, i = 1;
-	const volatile char *p = raddr[0];
+	const char *p = raddr[0];
 
-	while (!s->stop) {
-		uint64_t t = ns();
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+		__u64 t = ns();
 
 		i = (i * 6364136223846793005ULL + 1442695040888963407ULL);
-		(void)p[((i >> 20) % n) * PAGE];
+		__atomic_load_n(&p[((i >> 20) % n) * PAGE], __ATOMIC_RELAXED);
 		t = ns() - t;
 		if (t > s->worst_touch_ns)
 			s->worst_touch_ns = t;
@@ -307,7 +309,7 @@ static void job_process(const struct scenario *s, int idx, int cmd, int reply)
 {
 	struct stall st = { 0 };
 	pid_t me = getpid();
-	uint64_t v[2];
+	__u64 v[2];
 	int i;
 	char c;
 
@@ -323,17 +325,18 @@ static void job_process(const struct scenario *s, int idx, int cmd, int reply)
 	}
 	put(reply, &me, sizeof(me));
 	while (read(cmd, &c, 1) == 1) {
-		v[0] = v[1] = 0;
+		memset(v, 0, sizeof(v));
 		if (c == 'v') {
 			for (i = 0; i < s->nr_regions; i++)
 				v[0] += check(s->r[i].shared ? 0xff : idx, i);
 		} else if (c == 's') {
 			st.stop = false;
-			st.worst_mmap_ns = st.worst_touch_ns = 0;
+			st.worst_mmap_ns = 0;
+			st.worst_touch_ns = 0;
 			pthread_create(&st.mmap_thread, NULL, mmap_loop, &st);
 			pthread_create(&st.touch_thread, NULL, touch_loop, &st);
 		} else if (c == 'e') {
-			st.stop = true;
+			__atomic_store_n(&st.stop, true, __ATOMIC_RELAXED);
 			pthread_join(st.mmap_thread, NULL);
 			pthread_join(st.touch_thread, NULL);
 			v[0] = st.worst_mmap_ns;
@@ -399,12 +402,13 @@ static void job_start(struct job *j, const struct scenario *s)
 	}
 }
 
-static void job_ask(struct job *j, char c, uint64_t *sum)
+static void job_ask(struct job *j, char c, __u64 *sum)
 {
-	uint64_t v[2];
+	__u64 v[2];
 	int k;
 
-	sum[0] = sum[1] = 0;
+	sum[0] = 0;
+	sum[1] = 0;
 	for (k = 0; k < j->nr; k++)
 		put(j->cmd[k], &c, 1);
 	for (k = 0; k < j->nr; k++) {
@@ -633,7 +637,7 @@ static void run_scenario(const struct scenario *s, int reps)
 	int nr = 0, rep, m, to = 1;
 	unsigned long bytes, max_pages = 0;
 	struct job j;
-	uint64_t v[2];
+	__u64 v[2];
 
 	for (m = 0; m < NR_METHODS; m++)
 		if (s->methods & M(m))
@@ -745,7 +749,7 @@ int main(int argc, char **argv)
 	CPU_ZERO(&cpus);
 	CPU_SET(2, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		if (!wanted(only, scenarios[i].id) &&
 		    !(scenarios[i].id[1] == '-' && wanted(only, "8")))
 			continue;

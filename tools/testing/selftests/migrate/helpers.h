@@ -245,6 +245,23 @@ static inline void reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* Reserve (or give back) 2 MiB hugetlb pages on one node. */
+static inline int set_node_hugepages(int node, long nr)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", nr) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 static inline int sys_pidfd_open(pid_t pid, unsigned int flags)
 {
 	return syscall(__NR_pidfd_open, pid, flags);

@@ -490,22 +490,6 @@ TEST_F(mp2, thp_moved_whole)
 }
 
 /* Rule 5: hugetlb pages move to a free huge page on the destination. */
-static int set_node_hugepages(int node, long nr)
-{
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path),
-		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
-		 node);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", nr) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
 TEST_F(mp2, hugetlb)
 {
 	int o[] = { 0 }, n[] = { 1 };

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of harness/bench.py on a small saved run (testdata/bench-small.log)."""
+
+import os
+import unittest
+
+import bench
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'testdata')
+
+
+def load(name):
+	with open(os.path.join(DATA, name)) as f:
+		return f.read().splitlines()
+
+
+class BenchTest(unittest.TestCase):
+	def setUp(self):
+		self.r = bench.parse(load('bench-small.log'))
+
+	def test_parse(self):
+		self.assertEqual(list(self.r.titles)[:2], ['1', '2'])
+		self.assertEqual(self.r.times[('1', 'migrate_pages2')], [0.2, 0.3, 0.1])
+		self.assertEqual(self.r.bytes['8-64'], 67108864)
+		self.assertEqual(self.r.stall[('7', 'migrate_pages')], [(1500.0, 20.0), (900.0, 40.0)])
+		self.assertEqual(self.r.done, (14, 1000))
+
+	def test_medians_and_ratio(self):
+		self.assertEqual(bench.median([0.2, 0.3, 0.1]), 0.2)
+		# mainline median 0.4 over ours 0.2
+		self.assertEqual(bench.ratio([0.4, 0.5, 0.3], [0.2, 0.3, 0.1]), '2.00')
+		self.assertEqual(bench.ratio(None, [0.1]), '-')
+
+	def test_table_rows(self):
+		rows = bench.main_table(self.r)
+		row = [x for x in rows if x.startswith('| 1 |') and 'move_pages' in x][0]
+		self.assertIn('| 0.25 s [0.25-0.25] | 0.2 s [0.1-0.3] | 1.25 |', row)
+		stall = [x for x in rows if 'mmap+munmap' in x][0]
+		# worst 1.2 ms (median of 1.5, 0.9) against ours 0.01 ms
+		self.assertIn('1.2 ms', stall)
+		self.assertTrue(stall.endswith('| 120.00 |'))
+
+	def test_scaling(self):
+		rows = bench.scaling_table(self.r)
+		# 64 MiB in 1 s is 16 s/GiB; ours 0.5 s is 8 s/GiB; memcpy 0.1 s
+		self.assertEqual(rows[2], '| 64 MiB | 16 | 8 | 2.00 | 1.6 | 5.0 |')
+		self.assertEqual(bench.plot_data(self.r).splitlines()[1],
+				 '64 128.00 64.00 640.00')
+
+	def test_report_counts_samples(self):
+		text = bench.report(self.r, ['# t'])
+		self.assertIn('14 samples, 1000 page placements verified.', text)
+
+
+if __name__ == '__main__':
+	unittest.main()
