@@ -598,8 +598,11 @@ def cmd_bench(args):
 	write_if_changed(paths['.log'], ('\n'.join(l for l in out if l.startswith('MP2-BENCH'))
 					 + '\n').encode())
 	write_if_changed(paths['.dat'], bench.plot_data(res).encode())
-	run(['gnuplot', '-e', "data='%s'; out='%s'" % (paths['.dat'], paths['.png']),
-	     os.path.join(HARNESS, 'bench', 'throughput.gp')])
+	if bench.scaling_ids(res):
+		run(['gnuplot', '-e', "data='%s'; out='%s'" % (paths['.dat'], paths['.png']),
+		     os.path.join(HARNESS, 'bench', 'throughput.gp')])
+	else:
+		del paths['.png']
 	if full:
 		update_readme(text)
 	print(text)

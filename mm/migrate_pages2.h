@@ -46,9 +46,12 @@ struct mp2_call {
 	struct migrate_pages_stats stats;
 };
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static unless KUnit is built: the pure checks mm/migrate_pages2_test.c runs. */
 int mp2_check_args(const struct migrate_pages_args *args);
 int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 		  const s32 *new_nodes, u32 nr_nodes);
+#endif
 int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm);
 
 #endif /* __MM_MIGRATE_PAGES2_H */
