@@ -31,6 +31,7 @@ struct mm_struct;
  * @seen: pfns this call is done with: destinations of moved folios when
  *	@track_moved, and folios mapped more than once, at their first visit
  * @batch_wanted: base pages chosen for isolation in the current batch
+ * @batch_large: the current batch holds a large folio
  * @stats: what the call did so far
  */
 struct mp2_call {
@@ -43,6 +44,7 @@ struct mp2_call {
 	bool track_moved;
 	struct xarray seen;
 	unsigned long batch_wanted;
+	bool batch_large;
 	struct migrate_pages_stats stats;
 };
 

@@ -11,9 +11,12 @@
  * while a large move goes on.
  *
  * A page moves at most once per call: when a destination is also a source,
- * the pfns of the new folios are remembered in the call's xarray, and a
- * folio mapped more than once is remembered at its first visit, so a second
- * mapping, target or chained pair finds it done.
+ * the pfns of the new folios that the walk could meet again are remembered
+ * in the call's xarray, and a folio mapped more than once is remembered at
+ * its first visit, so a second mapping, target or chained pair finds it
+ * done.  The walk only moves forward, so a small anonymous folio mapped
+ * once cannot be met again (unless the target itself mremaps it ahead of
+ * the walk during the call, when it may move a second time, data intact).
  */
 
 #include <linux/gfp.h>
@@ -66,12 +69,29 @@ static bool mp2_folio_wanted(struct folio *folio, void *arg)
 	if (call->flags & MIGRATE_PAGES2_DRY_RUN)
 		return false;
 	call->batch_wanted += nr;
+	call->batch_large |= folio_test_large(folio);
 	return true;
+}
+
+/*
+ * Can the walk meet @folio again once it has moved?  Only through another
+ * mapping: a folio mapped more than once, page cache another target may
+ * map, or a large folio (mapped in pieces, e.g. after a partial mremap,
+ * and maybe split to move).
+ * A small anonymous folio mapped once sits behind the walk for good, and
+ * is not remembered: that is most pages, and saves an xarray store each.
+ */
+static bool mp2_may_meet_again(struct mp2_call *call, struct folio *folio)
+{
+	/* A large folio of this batch may have been split into @folio. */
+	return call->batch_large || !folio_test_anon(folio) ||
+	       folio_likely_mapped_shared(folio);
 }
 
 /*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
+ * @src is still mapped here (allocation precedes unmapping).
  */
 static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 {
@@ -87,7 +107,7 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	struct folio *dst;
 
 	dst = alloc_migration_target(src, (unsigned long)&mtc);
-	if (dst && call->track_moved &&
+	if (dst && call->track_moved && mp2_may_meet_again(call, src) &&
 	    xa_is_err(xa_store(&call->seen, folio_pfn(dst), MP2_SEEN,
 			       GFP_KERNEL))) {
 		folio_put(dst);
@@ -120,8 +140,10 @@ static void mp2_migrate_batch(struct mp2_call *call, struct list_head *folios)
 
 	call->stats.busy += call->batch_wanted - min(isolated, call->batch_wanted);
 	call->batch_wanted = 0;
-	if (!isolated)
+	if (!isolated) {
+		call->batch_large = false;
 		return;
+	}
 
 	rc = migrate_pages_counted(folios, mp2_alloc_folio, NULL,
 				   (unsigned long)call, MIGRATE_SYNC,
@@ -135,6 +157,7 @@ static void mp2_migrate_batch(struct mp2_call *call, struct list_head *folios)
 		call->stats.busy += left;
 	if (rc)
 		putback_movable_pages(folios);
+	call->batch_large = false;
 }
 
 /* A batch: at most 2 MiB of address space, or one huge page of the VMA. */

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Throughput vs size from harness/bench.py's data file.
 # gnuplot -e "data='in.dat'; out='out.png'" throughput.gp
-set terminal png size 800,500
+set terminal png size 800,500 noenhanced
 set output out
 set title "Moving anonymous memory from node 0 to node 1 (guest, TCG; medians)"
 set xlabel "bytes moved (MiB)"

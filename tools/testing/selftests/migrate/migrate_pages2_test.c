@@ -489,6 +489,37 @@ TEST_F(mp2, thp_moved_whole)
 	EXPECT_LE(2048, anon_huge_kb());
 }
 
+/*
+ * Rule 2 across batches: a THP remapped half a huge page off its alignment
+ * is mapped by PTEs in two 2 MiB batches.  With a chained map it moves
+ * 0 -> 1 in the first batch and must not move 1 -> 2 in the second.
+ */
+TEST_F(mp2, thp_across_batches_moves_once)
+{
+	int o[] = { 0, 1 }, n[] = { 1, 2 };
+	struct migrate_pages_stats st;
+	char *huge, *at, *copy;
+
+	self->len = 6 * THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	copy = malloc(THP);
+	ASSERT_NE(NULL, copy);
+	memcpy(copy, huge, THP);
+	at = huge + 2 * THP + THP / 2;
+	ASSERT_EQ(at, mremap(huge, THP, THP, MREMAP_MAYMOVE | MREMAP_FIXED, at));
+	ASSERT_EQ(0, CALL(0, o, n, 2, &st));
+	EXPECT_EQ(THP / PAGE, on_node(at, THP / PAGE, 1));
+	EXPECT_EQ(0, memcmp(copy, at, THP));
+	EXPECT_EQ(THP / PAGE, st.moved);
+	free(copy);
+}
+
 /* Rule 5: hugetlb pages move to a free huge page on the destination. */
 TEST_F(mp2, hugetlb)
 {
