@@ -294,9 +294,10 @@ static unsigned int random_map(unsigned long *s, int *old, int *new)
 		new[0] = rnd(s) % n;
 		return 1;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		old[i] = i;
 		new[i] = i;
+	}
 	for (i = n - 1; i > 0; i--) {
 		int j = rnd(s) % (i + 1), t = new[i];
 
@@ -594,14 +595,18 @@ static void run_migrator(int dest)
 	migrator(dest);
 }
 
+/* nr migrators, moving the targets toward dest (or anywhere if negative). */
+static void migrators(struct _test_data_stress *self, int nr, int dest)
+{
+	while (nr--)
+		start(self, run_migrator, dest);
+}
+
 /* Several migrators on one target, none of them waiting for the others. */
 TEST_F_TIMEOUT(stress, concurrent_migrators, 900)
 {
-	int i;
-
 	targets(self, 1, false);
-	for (i = 0; i < 3; i++)
-		start(self, run_migrator, -1);
+	migrators(self, 3, -1);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->moved);
 }
@@ -609,11 +614,8 @@ TEST_F_TIMEOUT(stress, concurrent_migrators, 900)
 /* Jobs that share memory, moved by migrators with overlapping pid lists. */
 TEST_F_TIMEOUT(stress, overlapping_jobs, 900)
 {
-	int i;
-
 	targets(self, 3, false);
-	for (i = 0; i < 3; i++)
-		start(self, run_migrator, -1);
+	migrators(self, 3, -1);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->moved);
 }
@@ -623,8 +625,7 @@ TEST_F_TIMEOUT(stress, changing_targets, 900)
 {
 	targets(self, 2, true);
 	start(self, run_ephemeral, 0);
-	start(self, run_migrator, -1);
-	start(self, run_migrator, -1);
+	migrators(self, 2, -1);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->moved);
 }
@@ -673,8 +674,7 @@ TEST_F_TIMEOUT(stress, with_balancing_khugepaged_ksm, 900)
 		if (write_knob(knobs[i][0], knobs[i][1], old[i], sizeof(old[i])))
 			SKIP(return, "cannot set %s", knobs[i][0]);
 	targets(self, 2, true);
-	start(self, run_migrator, -1);
-	start(self, run_migrator, -1);
+	migrators(self, 2, -1);
 	run_for(_metadata, self);
 	ksm = read_key(ksm_scans, "") - ksm;
 	thp = read_key(thp_scans, "") - thp;
@@ -706,8 +706,7 @@ TEST_F_TIMEOUT(stress, full_destination, 900)
 	self->hog_node = last;
 	ASSERT_EQ(0, set_node_hugepages(last, 1000000));
 	targets(self, 2, false);
-	start(self, run_migrator, last);
-	start(self, run_migrator, last);
+	migrators(self, 2, last);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->no_memory);
 
@@ -741,7 +740,7 @@ TEST_F_TIMEOUT(stress, pinned_pages_busy, 900)
 	char *p, sink[PINNED * PAGE];
 
 	targets(self, 1, false);
-	start(self, run_migrator, -1);
+	migrators(self, 1, -1);
 	p = map_anon(NPAGES * PAGE, MAP_PRIVATE);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, pipe(fds));

@@ -1126,8 +1126,8 @@ TEST_F(mp2, enomem_for_bookkeeping)
 	struct migrate_pages_stats st;
 	char path[128];
 	unsigned int i;
+	int err, fail;
 	long r;
-	int err;
 
 	if (access(d, F_OK))
 		SKIP(return, "needs CONFIG_FAILSLAB and debugfs");
@@ -1137,10 +1137,17 @@ TEST_F(mp2, enomem_for_bookkeeping)
 		snprintf(path, sizeof(path), "%s%s", d, knobs[i][0]);
 		ASSERT_EQ(0, write_file(path, knobs[i][1]));
 	}
-	ASSERT_EQ(0, write_file("/proc/self/make-it-fail", "1"));
+	/*
+	 * Opened before and closed after: open and close allocate too, and
+	 * must not take the one injected failure meant for the call.
+	 */
+	fail = open("/proc/self/make-it-fail", O_WRONLY);
+	ASSERT_LE(0, fail);
+	ASSERT_EQ(1, pwrite(fail, "1", 1, 0));
 	r = CALL(0, o, n, 1, &st);
 	err = errno;
-	write_file("/proc/self/make-it-fail", "0");
+	ASSERT_EQ(1, pwrite(fail, "0", 1, 0));
+	close(fail);
 	EXPECT_EQ(-1, r);
 	EXPECT_EQ(ENOMEM, err);
 	EXPECT_EQ(16, on_node(self->buf, 16, 0));
