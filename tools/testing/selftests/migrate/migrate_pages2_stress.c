@@ -32,6 +32,7 @@
 /* What every process of a test adds to; lives in a shared mapping. */
 struct board {
 	int stop;
+	int stop_moving;		/* migrators and fuzzers only */
 	int nr_nodes;
 	int nr_victims;
 	pid_t victim[MAX_VICTIMS];
@@ -54,6 +55,11 @@ static void add(unsigned long *c, unsigned long v)
 static bool stopping(void)
 {
 	return __atomic_load_n(&board->stop, __ATOMIC_ACQUIRE);
+}
+
+static bool moving(void)
+{
+	return !stopping() && !__atomic_load_n(&board->stop_moving, __ATOMIC_ACQUIRE);
 }
 
 static unsigned long rnd(unsigned long *s)
@@ -318,7 +324,7 @@ static void migrator(int dest)
 	unsigned long s = getpid() * 2654435761UL;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while (!stopping()) {
+	while (moving()) {
 		int pids[MAX_VICTIMS + 1], old[MAX_TEST_NODES], new[MAX_TEST_NODES];
 		struct migrate_pages_stats st;
 		struct migrate_pages_args a = {
@@ -430,7 +436,7 @@ static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 	c.file = open("/proc/self/status", O_RDONLY);
 	if (unprivileged && (setgid(65534) || setuid(65534)))
 		_exit(1);
-	while (!stopping()) {
+	while (moving()) {
 		struct migrate_pages_args *a = (void *)c.buf;
 		int pids[8], old[8], new[8], i;
 		struct migrate_pages_stats *st = (void *)(c.buf + 1024);
@@ -470,8 +476,11 @@ static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 /* ------------------------------------------------------------ the tests */
 
 FIXTURE(stress) {
-	pid_t child[MAX_CHILDREN];
+	pid_t child[MAX_CHILDREN];	/* targets and helpers */
 	int nr_children;
+	pid_t mover[MAX_CHILDREN];	/* migrators and fuzzers */
+	int nr_movers;
+	bool no_final_check;		/* pages move by other hands too */
 	char *shared;
 	int hog_node;
 };
@@ -481,6 +490,8 @@ FIXTURE_SETUP(stress)
 	int i;
 
 	self->nr_children = 0;
+	self->nr_movers = 0;
+	self->no_final_check = false;
 	self->hog_node = -1;
 	board = mmap(NULL, sizeof(*board), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -509,6 +520,8 @@ FIXTURE_TEARDOWN(stress)
 	int i;
 
 	__atomic_store_n(&board->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < self->nr_movers; i++)
+		waitpid(self->mover[i], NULL, 0);
 	for (i = 0; i < self->nr_children; i++)
 		waitpid(self->child[i], NULL, 0);
 	if (self->hog_node >= 0)
@@ -552,6 +565,46 @@ static void targets(struct _test_data_stress *self, int nr, bool changing)
 		board->victim[i] = start(self, changing ? changing_victim : plain_victim, i);
 }
 
+/* A migrator or fuzzer: stopped first, before the targets are checked. */
+static void start_mover(struct _test_data_stress *self, void (*fn)(int), int arg)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		fn(arg);
+	if (pid > 0)
+		self->mover[self->nr_movers++] = pid;
+}
+
+/*
+ * With the movers stopped and the targets still writing, move each
+ * target's memory to node 0 and ask where every page is: every page not
+ * there must be one the call counted as busy or without memory.  Not when
+ * pages also move by other hands: a target that forks gets fresh pages on
+ * its write faults (copy-on-write), and a page NUMA balancing or
+ * khugepaged is migrating is neither scanned nor moved by the call.
+ */
+static void settle(struct __test_metadata *_metadata, struct _test_data_stress *self)
+{
+	int any[] = { MIGRATE_PAGES2_ANY_NODE }, zero[] = { 0 }, i, status;
+	unsigned long counts[MAX_TEST_NODES];
+	struct migrate_pages_stats st;
+
+	__atomic_store_n(&board->stop_moving, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < self->nr_movers; i++) {
+		ASSERT_EQ(self->mover[i], waitpid(self->mover[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	self->nr_movers = 0;
+	for (i = 0; i < board->nr_victims && !self->no_final_check; i++) {
+		ASSERT_LE(0, mp2_call_range(board->victim[i], MIGRATE_PAGES2_MOVE_ALL,
+					    any, zero, 1, board->victim_buf[i], STABLE, &st));
+		ASSERT_EQ(0, count_nodes(board->victim[i], board->victim_buf[i],
+					 STABLE / PAGE, counts));
+		EXPECT_EQ(STABLE / PAGE - counts[0], st.busy + st.no_memory);
+	}
+}
+
 /* Stop the children, print the figures, check them. */
 static void finish(struct __test_metadata *_metadata, struct _test_data_stress *self)
 {
@@ -559,6 +612,7 @@ static void finish(struct __test_metadata *_metadata, struct _test_data_stress *
 	char errs[512] = "";
 	size_t len = 0;
 
+	settle(_metadata, self);
 	__atomic_store_n(&board->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < self->nr_children; i++) {
 		ASSERT_EQ(self->child[i], waitpid(self->child[i], &status, 0));
@@ -599,7 +653,7 @@ static void run_migrator(int dest)
 static void migrators(struct _test_data_stress *self, int nr, int dest)
 {
 	while (nr--)
-		start(self, run_migrator, dest);
+		start_mover(self, run_migrator, dest);
 }
 
 /* Several migrators on one target, none of them waiting for the others. */
@@ -624,6 +678,7 @@ TEST_F_TIMEOUT(stress, overlapping_jobs, 900)
 TEST_F_TIMEOUT(stress, changing_targets, 900)
 {
 	targets(self, 2, true);
+	self->no_final_check = true;
 	start(self, run_ephemeral, 0);
 	migrators(self, 2, -1);
 	run_for(_metadata, self);
@@ -673,9 +728,15 @@ TEST_F_TIMEOUT(stress, with_balancing_khugepaged_ksm, 900)
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)
 		if (write_knob(knobs[i][0], knobs[i][1], old[i], sizeof(old[i])))
 			SKIP(return, "cannot set %s", knobs[i][0]);
+
 	targets(self, 2, true);
 	migrators(self, 2, -1);
-	run_for(_metadata, self);
+	self->no_final_check = true;
+	sleep(seconds());
+	/* Both scanners must have passed over the targets: wait up to 20 s. */
+	for (i = 0; i < 200 && (read_key(ksm_scans, "") <= ksm ||
+				read_key(thp_scans, "") <= thp); i++)
+		usleep(100000);
 	ksm = read_key(ksm_scans, "") - ksm;
 	thp = read_key(thp_scans, "") - thp;
 	ksft_print_msg("ksm full scans %ld, khugepaged full scans %ld\n", ksm, thp);
@@ -683,6 +744,7 @@ TEST_F_TIMEOUT(stress, with_balancing_khugepaged_ksm, 900)
 	write_knob(knobs[ARRAY_SIZE(knobs) - 1][0], "2", NULL, 0);
 	for (i = ARRAY_SIZE(knobs); i-- > 0;)
 		write_knob(knobs[i][0], old[i], NULL, 0);
+	finish(_metadata, self);
 	EXPECT_LT(0, board->moved);
 	EXPECT_LT(0, ksm);
 	EXPECT_LT(0, thp);
@@ -789,9 +851,9 @@ static void run_fuzzer(int mode)
 TEST_F_TIMEOUT(stress, fuzzer, 900)
 {
 	targets(self, 2, false);
-	start(self, run_fuzzer, 0);
-	start(self, run_fuzzer, 0);
-	start(self, run_fuzzer, 1);
+	start_mover(self, run_fuzzer, 0);
+	start_mover(self, run_fuzzer, 0);
+	start_mover(self, run_fuzzer, 1);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->failed);
 	EXPECT_LT(board->failed, board->calls);
