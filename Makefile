@@ -3,7 +3,7 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo bench stress kernel cli run shell series clean deps
+.PHONY: test demo bench stress kernel cli run shell series clean deps fresh-check
 
 test:
 	$(MP2) test
@@ -41,3 +41,8 @@ deps:
 
 clean:
 	$(MP2) clean
+
+# make test inside a minimal Debian 12 root (debootstrap), with only the
+# README's prerequisite line installed; slow (a from-scratch build)
+fresh-check:
+	$(MP2) fresh-check

@@ -40,11 +40,28 @@ JOBS = str(os.cpu_count() or 2)
 # kernel paths; they are copied over the pristine tree.
 OVERLAY_DIRS = ('mm', 'include', 'tools', 'Documentation')
 
+# What each kind of run installs: Debian package -> the programs of it that
+# the harness or the kernel build calls (checked after the install, so a
+# missing one stops the run before a 7-minute build, naming it).  A
+# minimal Debian 12 (debootstrap --variant=minbase) has none of these.
 PACKAGES = {
-	'test': ['linux-source-6.12', 'qemu-system-x86', 'busybox-static', 'gcc',
-		 'make', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
-		 'cpio', 'xz-utils', 'patch', 'perl', 'git', 'libnuma-dev'],
-	'bench': ['gnuplot-nox'],
+	'test': {
+		'linux-source-6.12': [], 'busybox-static': [],
+		'qemu-system-x86': ['qemu-system-x86_64'],
+		'gcc': ['gcc'], 'libc6-dev': [], 'make': ['make'], 'flex': ['flex'], 'bison': ['bison'],
+		'bc': ['bc'], 'libelf-dev': [], 'libssl-dev': [], 'cpio': ['cpio'],
+		'xz-utils': ['xz'], 'patch': ['patch'], 'perl': ['perl'], 'git': ['git'],
+		'libnuma-dev': [], 'rsync': ['rsync'],
+	},
+	'bench': {'gnuplot-nox': ['gnuplot']},
+	'fresh': {'debootstrap': ['debootstrap']},
+}
+# Files of those packages that are not programs but that the run needs.
+NEEDED_FILES = {
+	'test': ['/usr/src/linux-source-6.12.tar.xz', '/bin/busybox',
+		 '/usr/share/qemu/qboot.rom', '/usr/include/libelf.h',
+		 '/usr/include/openssl/ssl.h', '/usr/include/numa.h',
+		 '/usr/lib/x86_64-linux-gnu/libc.a'],
 }
 
 FRAGMENTS = [os.path.join(HARNESS, 'configs', 'guest.config'),
@@ -90,19 +107,26 @@ def run(cmd, quiet=False, logfile=None, **kw):
 
 # ---------------------------------------------------------------- deps
 def phase_deps(kind='test'):
-	"""Install the Debian packages a phase needs, if any is missing."""
-	want = PACKAGES[kind]
+	"""Install the Debian packages a phase needs, if any is missing, then
+	check that every program and file the phase uses is there."""
+	want = list(PACKAGES[kind])
 	q = subprocess.run(['dpkg-query', '-W', '-f=${Package} ${Status}\n'] + want,
 			   capture_output=True, text=True)
 	have = {l.split()[0] for l in q.stdout.splitlines() if l.endswith(' installed')}
 	missing = [p for p in want if p not in have]
-	if not missing:
-		return
-	sudo = [] if os.geteuid() == 0 else ['sudo']
-	env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-	run(sudo + ['apt-get', 'update', '-q'], quiet=True, env=env)
-	run(sudo + ['apt-get', 'install', '-y', '-q', '--no-install-recommends'] + missing,
-	    quiet=True, env=env)
+	if missing:
+		sudo = [] if os.geteuid() == 0 else ['sudo']
+		if sudo and not shutil.which('sudo'):
+			die('need root or sudo to install %s' % ' '.join(missing))
+		env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+		run(sudo + ['apt-get', 'update', '-q'], quiet=True, env=env)
+		run(sudo + ['apt-get', 'install', '-y', '-q', '--no-install-recommends'] + missing,
+		    quiet=True, env=env)
+	absent = ['%s (package %s)' % (prog, pkg) for pkg, progs in PACKAGES[kind].items()
+		  for prog in progs if not shutil.which(prog)]
+	absent += [f for f in NEEDED_FILES.get(kind, []) if not os.path.exists(f)]
+	if absent:
+		die('still missing after the install: ' + ', '.join(absent))
 
 
 def debian_version():
@@ -483,7 +507,7 @@ def cmd_test(args):
 	kernel()
 	results = ktap_selftest()
 	if not args.no_checkpatch:
-		results += series.checkpatch(series.make_series(TOP, OUT, PRISTINE, SRC, log), SRC)
+		results += series.checkpatch(make_series(), SRC)
 	files = build_selftests()
 	cpio = make_initramfs('test', 'mp2-run-tests', files)
 	lines, timed_out = boot(cpio, 'test.log', args.timeout, echo=args.verbose)
@@ -531,10 +555,17 @@ def ktap_selftest():
 	return [ktap.Result('harness/self-tests', 'fail' if r.returncode else 'pass', detail)]
 
 
+def make_series():
+	try:
+		return series.make_series(TOP, OUT, PRISTINE, overlay_files(), debian_version(), log)
+	except series.SeriesError as e:
+		die(str(e))
+
+
 def cmd_series(_):
 	phase_deps()
 	phase_prepare()
-	outdir = series.make_series(TOP, OUT, PRISTINE, SRC, log)
+	outdir = make_series()
 	results = series.checkpatch(outdir, SRC)
 	bad = [r for r in results if r.status == 'fail']
 	for r in bad:
@@ -630,7 +661,103 @@ def cmd_cli(_):
 	print(files[0][1])
 
 
+FRESH = os.path.join(OUT, 'fresh')
+# The README's line for a newcomer on a minimal system; make fresh-check
+# runs exactly what it says, so the two cannot drift apart.
+PREREQ = re.compile(r'^Before them, on a minimal Debian 12 \(as root or with sudo\): '
+		    r'`apt-get install ([a-z0-9 .+-]+)`')
+
+
+def readme_prereqs():
+	for line in read(os.path.join(TOP, 'README.md'), 'r').splitlines():
+		m = PREREQ.match(line)
+		if m:
+			return m.group(1).split()
+	die('README.md has no prerequisite line (%s)' % PREREQ.pattern)
+
+
+def debian_mirror():
+	"""The host's Debian mirror, as apt knows it."""
+	for f in ('/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'):
+		if os.path.exists(f):
+			m = re.search(r'(?:URIs:|deb)\s+(https?://\S+/debian)\b', read(f, 'r'))
+			if m:
+				return m.group(1)
+	return 'http://deb.debian.org/debian'
+
+
+def mounts_under(path):
+	path = os.path.realpath(path)
+	with open('/proc/mounts') as f:
+		points = [l.split()[1] for l in f]
+	return [m for m in points if m == path or m.startswith(path + '/')]
+
+
+def cmd_fresh_check(args):
+	"""make test on a minimal Debian 12 (debootstrap minbase) with nothing
+	but the README's prerequisite line installed: a missing install step
+	fails here, not on a newcomer's machine."""
+	if os.geteuid() != 0:
+		die('fresh-check needs root (debootstrap, chroot, mount)')
+	phase_deps('fresh')
+	prereqs = readme_prereqs()
+	mirror = debian_mirror()
+	base = os.path.join(FRESH, 'minbase.tar')
+	root = os.path.join(FRESH, 'root')
+	if mounts_under(root):
+		die('something is still mounted under %s: %s' % (root, mounts_under(root)))
+	shutil.rmtree(root, ignore_errors=True)
+	if not os.path.exists(base):
+		tmp = os.path.join(FRESH, 'debootstrap')
+		shutil.rmtree(tmp, ignore_errors=True)
+		os.makedirs(tmp)
+		run(['debootstrap', '--variant=minbase', 'bookworm', tmp, mirror],
+		    logfile=os.path.join(FRESH, 'debootstrap.log'))
+		run(['tar', '-cf', base + '.tmp', '-C', tmp, '.'])
+		os.replace(base + '.tmp', base)
+		shutil.rmtree(tmp)
+	os.makedirs(root)
+	run(['tar', '-xf', base, '-C', root])
+	# The host's Debian sources (updates and security too: linux-source-6.12
+	# comes from there), and its resolver.
+	for f in ('/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources',
+		  '/etc/resolv.conf'):
+		if os.path.exists(f):
+			shutil.copyfile(f, os.path.join(root, f.lstrip('/')))
+	tree = subprocess.run(['git', '-C', TOP, 'ls-files', '-co', '--exclude-standard', '-z'],
+			      capture_output=True, text=True, check=True).stdout.split('\0')
+	for f in filter(None, tree):
+		if os.path.isfile(os.path.join(TOP, f)):
+			dst = os.path.join(root, 'mp2', f)
+			os.makedirs(os.path.dirname(dst), exist_ok=True)
+			shutil.copy2(os.path.join(TOP, f), dst)
+	log('minimal Debian 12 in %s, %d files of the working tree in /mp2' %
+	    (root, len(tree) - 1))
+	script = ('apt-get update -q && apt-get install -y -q --no-install-recommends %s && '
+		  'cd /mp2 && make test' % ' '.join(prereqs))
+	env = ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'CI=true',
+	       'DEBIAN_FRONTEND=noninteractive', 'LANG=C.UTF-8']
+	binds = [('proc', 'proc', ['-t', 'proc']), ('sys', 'sys', ['-t', 'sysfs']),
+		 ('/dev', 'dev', ['--bind']), ('devpts', 'dev/pts', ['-t', 'devpts'])]
+	mounted = []
+	try:
+		for what, where, how in binds:
+			run(['mount'] + how + [what, os.path.join(root, where)])
+			mounted.append(os.path.join(root, where))
+		log('$ chroot %s sh -c %s' % (root, shlex.quote(script)))
+		rc = subprocess.call(['chroot', root] + env + ['sh', '-c', script])
+	finally:
+		for m in reversed(mounted):
+			subprocess.call(['umount', '-l', m])
+	log('fresh-check: make test on a minimal Debian 12 with `apt-get install %s` '
+	    'exited %d' % (' '.join(prereqs), rc))
+	sys.exit(rc)
+
+
 def cmd_clean(_):
+	busy = mounts_under(OUT) if os.path.isdir(OUT) else []
+	if busy:
+		die('not removing %s: still mounted there: %s' % (OUT, ' '.join(busy)))
 	shutil.rmtree(OUT, ignore_errors=True)
 
 
@@ -686,6 +813,8 @@ def main():
 	sub.add_parser('series', help='git format-patch series + checkpatch').set_defaults(
 		func=cmd_series)
 	sub.add_parser('clean').set_defaults(func=cmd_clean)
+	sub.add_parser('fresh-check', help='make test on a minimal Debian 12 root').set_defaults(
+		func=cmd_fresh_check)
 	s = sub.add_parser('parse', help='parse a saved console log')
 	s.set_defaults(func=cmd_parse)
 	s.add_argument('log')

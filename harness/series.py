@@ -76,15 +76,20 @@ def _git(repo, *args, **kw):
 			      capture_output=True, text=True, **kw)
 
 
-def make_series(top, out, pristine, src, log):
+class SeriesError(Exception):
+	pass
+
+
+def make_series(top, out, pristine, overlay, version, log):
 	"""git format-patch output of the series, in out/series; returns the
-	folder.  The repository holds only the files the series touches, at
-	their pristine versions, so it is built in a second."""
-	import mp2
+	folder.  overlay: the project's new kernel files; version: the base
+	tree's, for the first commit.  The repository holds only the files the
+	series touches, at their pristine versions, so it is built in a second.
+	Raises SeriesError if a file or patch belongs to no commit or to two."""
 	ser = Series(top)
-	errors = ser.check(mp2.overlay_files())
+	errors = ser.check(overlay)
 	if errors:
-		mp2.die('series/ does not cover the project:\n  ' + '\n  '.join(errors))
+		raise SeriesError('series/ does not cover the project:\n  ' + '\n  '.join(errors))
 	repo = os.path.join(out, 'series-git')
 	outdir = os.path.join(out, 'series')
 	shutil.rmtree(repo, ignore_errors=True)
@@ -105,7 +110,7 @@ def make_series(top, out, pristine, src, log):
 	_git(repo, 'add', '-A')
 	ident = ['-c', 'user.name=mp2', '-c', 'user.email=mp2@localhost']
 	_git(repo, *ident, 'commit', '-q', '--allow-empty', '-m',
-	     'linux-source-6.12 %s (pristine files)' % mp2.debian_version(), env=env)
+	     'linux-source-6.12 %s (pristine files)' % version, env=env)
 	for c in ser.commits:
 		for f in c.files:
 			dst = os.path.join(repo, f)
