@@ -123,12 +123,18 @@ VISIBLE_IF_KUNIT int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 }
 EXPORT_SYMBOL_IF_KUNIT(mp2_build_map);
 
+/*
+ * copy_struct_from_user() checks that a larger struct's tail is zero, byte
+ * by byte and without rescheduling: a page is the most it is asked to read.
+ */
 static int mp2_copy_args(struct migrate_pages_args *args,
 			 const struct migrate_pages_args __user *uargs,
 			 size_t usize)
 {
 	if (usize < MIGRATE_PAGES_ARGS_SIZE_VER0)
 		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(args, sizeof(*args), uargs, usize);
 }
 
@@ -142,7 +148,8 @@ static s32 *mp2_copy_array(u64 uptr, u32 nr)
  * @pids: target pids or pidfds, NULL for the caller alone
  * @old_nodes: source node of each pair
  * @new_nodes: destination node of each pair
- * @mms: the distinct mms of the targets, each holding a reference
+ * @mms: the distinct mms of the targets, each held by mmgrab(): a target
+ *	that exits during the call frees its memory and is not walked
  * @nr_mms: entries in @mms
  */
 struct mp2_request {
@@ -158,7 +165,7 @@ static void mp2_free_request(struct mp2_request *req)
 	u32 i;
 
 	for (i = 0; i < req->nr_mms; i++)
-		mmput(req->mms[i]);
+		mmdrop(req->mms[i]);
 	kfree(req->mms);
 	kfree(req->pids);
 	kfree(req->old_nodes);
@@ -187,19 +194,46 @@ static int mp2_copy_request(struct mp2_request *req,
 	return 0;
 }
 
-static struct task_struct *mp2_get_task(s32 id, bool pidfd)
+/*
+ * The task a pidfd refers to.  A thread's pidfd (PIDFD_THREAD) names its
+ * process, as the thread's id does.
+ */
+static struct task_struct *mp2_pidfd_task(int fd)
 {
 	struct task_struct *task;
 	unsigned int f_flags;
+	struct pid *pid;
+
+	pid = pidfd_get_pid(fd, &f_flags);
+	if (IS_ERR(pid))
+		return ERR_CAST(pid);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	return task ? task : ERR_PTR(-ESRCH);
+}
+
+static struct task_struct *mp2_get_task(s32 id, bool pidfd)
+{
+	struct task_struct *task;
 
 	if (pidfd)
-		return pidfd_get_task(id, &f_flags);
+		return mp2_pidfd_task(id);
 	if (!id) {
 		get_task_struct(current);
 		return current;
 	}
 	task = find_get_task_by_vpid(id);
 	return task ? task : ERR_PTR(-ESRCH);
+}
+
+/*
+ * mm_access() says -ESRCH for a task without an mm: a kernel thread, or a
+ * process that has exited, which a pidfd still names (ESRCH) and a pid of
+ * an unreaped process too (EINVAL, as for migrate_pages(2)).
+ */
+static int mp2_no_mm(struct task_struct *task, bool pidfd)
+{
+	return pidfd && !(task->flags & PF_KTHREAD) ? -ESRCH : -EINVAL;
 }
 
 /*
@@ -215,11 +249,12 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 
 	mm = mm_access(task, PTRACE_MODE_READ_REALCREDS);
 	if (IS_ERR_OR_NULL(mm)) {
-		/* mm_access() says -ESRCH for a task without an mm. */
 		err = PTR_ERR_OR_ZERO(mm);
 		if (err == -EACCES)
 			return ERR_PTR(-EPERM);
-		return ERR_PTR(err && err != -ESRCH ? err : -EINVAL);
+		if (!err || err == -ESRCH)
+			err = mp2_no_mm(task, call->flags & MIGRATE_PAGES2_PIDFD);
+		return ERR_PTR(err);
 	}
 	allowed = cpuset_mems_allowed(task);
 	err = -EPERM;
@@ -267,11 +302,11 @@ static int mp2_get_targets(struct mp2_call *call, struct mp2_request *req,
 		put_task_struct(task);
 		if (IS_ERR(mm))
 			return PTR_ERR(mm);
-		if (mp2_has_mm(req, mm)) {
-			mmput(mm);
-			continue;
+		if (!mp2_has_mm(req, mm)) {
+			mmgrab(mm);
+			req->mms[req->nr_mms++] = mm;
 		}
-		req->mms[req->nr_mms++] = mm;
+		mmput(mm);
 	}
 	return 0;
 }
@@ -298,8 +333,15 @@ static int mp2_move(struct mp2_call *call, struct mp2_request *req)
 		return 0;
 	if (drain)
 		lru_cache_disable();
-	for (i = 0; i < req->nr_mms && !err; i++)
-		err = mp2_move_mm(call, req->mms[i]);
+	for (i = 0; i < req->nr_mms && !err; i++) {
+		struct mm_struct *mm = req->mms[i];
+
+		/* Exited since it was checked: its memory is being freed. */
+		if (!mmget_not_zero(mm))
+			continue;
+		err = mp2_move_mm(call, mm);
+		mmput(mm);
+	}
 	if (drain)
 		lru_cache_enable();
 	return err;
@@ -335,6 +377,19 @@ static int mp2_prepare(struct mp2_call *call, struct mp2_request *req,
 	return mp2_get_targets(call, req, args->nr_pids);
 }
 
+/*
+ * Stats are written when the call succeeds, and when it stops part way
+ * (EINTR, or ENOMEM for the call's own bookkeeping while moving): what
+ * moved stays moved, and the caller learns how much.
+ */
+static int mp2_write_stats(struct migrate_pages_stats __user *ustats,
+			   const struct migrate_pages_stats *stats)
+{
+	if (ustats && copy_to_user(ustats, stats, sizeof(*stats)))
+		return -EFAULT;
+	return 0;
+}
+
 static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 			      size_t usize)
 {
@@ -351,24 +406,28 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	if (!call)
 		return -ENOMEM;
 	xa_init(&call->seen);
+	ustats = u64_to_user_ptr(args.stats);
 	ret = mp2_prepare(call, &req, &args);
-	if (ret)
+	if (ret) {
+		/* A fatal signal while waiting for a target's exec to finish. */
+		if (ret == -EINTR && mp2_write_stats(ustats, &call->stats))
+			ret = -EFAULT;
 		goto out;
+	}
 
 	/* Fail on an unwritable stats buffer before anything moves. */
-	ustats = u64_to_user_ptr(args.stats);
 	ret = -EFAULT;
 	if (ustats && clear_user(ustats, sizeof(*ustats)))
 		goto out;
 
 	ret = mp2_move(call, &req);
-	trace_migrate_pages2(req.pids, req.pids ? args.nr_pids : 0,
-			     req.old_nodes, req.new_nodes, args.nr_nodes,
-			     args.flags, &call->stats, ret);
-	if (ustats && copy_to_user(ustats, &call->stats, sizeof(call->stats)))
-		ret = -EFAULT;
 	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
 		ret = mp2_result(&call->stats);
+	if (mp2_write_stats(ustats, &call->stats))
+		ret = -EFAULT;
+	trace_migrate_pages2(req.pids, req.pids ? args.nr_pids : 0,
+			     req.old_nodes, req.new_nodes, args.nr_nodes,
+			     args.flags, &call->stats, call->batches, ret);
 out:
 	mp2_free_request(&req);
 	xa_destroy(&call->seen);
@@ -389,7 +448,8 @@ out:
  * Return: the number of pages on a source node that are still there (shared,
  * busy or without memory on the destination, capped at INT_MAX), 0 when all
  * moved or for a dry run; or -EINVAL, -E2BIG, -EFAULT, -ESRCH, -EBADF,
- * -EPERM, -EINTR or -ENOMEM.
+ * -EPERM, -EINTR or -ENOMEM.  The statistics are written on success, and
+ * on -EINTR or -ENOMEM while pages were moving.
  */
 SYSCALL_DEFINE2(migrate_pages2, const struct migrate_pages_args __user *, uargs,
 		size_t, usize)

@@ -28,10 +28,10 @@ struct mm_struct;
  * @dests: every destination node of the call
  * @track_moved: a destination is also in @moving, so pages moved by this
  *	call must be remembered to move each page at most once
- * @seen: pfns this call is done with: destinations of moved folios when
- *	@track_moved, and folios mapped more than once, at their first visit
- * @batch_wanted: base pages chosen for isolation in the current batch
- * @batch_large: the current batch holds a large folio
+ * @seen: pfns this call is done with, each with a tag of its folio: folios
+ *	mapped more than once or large, at their first visit, and the new
+ *	folios of moved folios the walk could meet again when @track_moved
+ * @batches: batches walked so far (for the tracepoint)
  * @stats: what the call did so far
  */
 struct mp2_call {
@@ -43,8 +43,7 @@ struct mp2_call {
 	nodemask_t dests;
 	bool track_moved;
 	struct xarray seen;
-	unsigned long batch_wanted;
-	bool batch_large;
+	unsigned long batches;
 	struct migrate_pages_stats stats;
 };
 

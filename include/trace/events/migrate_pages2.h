@@ -13,13 +13,16 @@
 
 /*
  * One event per migrate_pages2() call that got as far as moving: the
- * targets, the pairs and what was done.
+ * targets, the pairs, what was done, the number of batches (each one hold
+ * of a target's mmap lock) and the value the call returns.
  */
 TRACE_EVENT(migrate_pages2,
 	    TP_PROTO(const s32 *pids, u32 nr_pids, const s32 *old_nodes,
 		     const s32 *new_nodes, u32 nr_nodes, u64 flags,
-		     const struct migrate_pages_stats *stats, long ret),
-	    TP_ARGS(pids, nr_pids, old_nodes, new_nodes, nr_nodes, flags, stats, ret),
+		     const struct migrate_pages_stats *stats, unsigned long batches,
+		     long ret),
+	    TP_ARGS(pids, nr_pids, old_nodes, new_nodes, nr_nodes, flags, stats,
+		    batches, ret),
 	    TP_STRUCT__entry(__field(u64, flags)
 			     __field(u32, nr_pids)
 			     __field(u32, nr_nodes)
@@ -32,6 +35,7 @@ TRACE_EVENT(migrate_pages2,
 			     __field(u64, busy)
 			     __field(u64, no_memory)
 			     __field(u64, split)
+			     __field(unsigned long, batches)
 			     __field(long, ret)),
 	    TP_fast_assign(__entry->flags = flags;
 			   __entry->nr_pids = nr_pids;
@@ -48,8 +52,9 @@ TRACE_EVENT(migrate_pages2,
 			   __entry->busy = stats->busy;
 			   __entry->no_memory = stats->no_memory;
 			   __entry->split = stats->split;
+			   __entry->batches = batches;
 			   __entry->ret = ret;),
-	    TP_printk("flags=%#llx nr_pids=%u pids=%s nr_nodes=%u old=%s new=%s scanned=%llu moved=%llu shared=%llu busy=%llu no_memory=%llu split=%llu ret=%ld",
+	    TP_printk("flags=%#llx nr_pids=%u pids=%s nr_nodes=%u old=%s new=%s scanned=%llu moved=%llu shared=%llu busy=%llu no_memory=%llu split=%llu batches=%lu ret=%ld",
 		      __entry->flags, __entry->nr_pids,
 		      __print_array(__get_dynamic_array(pids),
 				    __get_dynamic_array_len(pids) / sizeof(s32),
@@ -63,7 +68,7 @@ TRACE_EVENT(migrate_pages2,
 				    sizeof(s32)),
 		      __entry->scanned, __entry->moved, __entry->shared,
 		      __entry->busy, __entry->no_memory, __entry->split,
-		      __entry->ret)
+		      __entry->batches, __entry->ret)
 );
 
 #endif /* _TRACE_MIGRATE_PAGES2_H */
