@@ -139,6 +139,26 @@ static inline int fill_on(char *buf, unsigned long npages, int node,
 	return bind_to(-1);
 }
 
+/*
+ * A private anonymous mapping of npages filled with the pattern on node;
+ * its length in *len.  NULL if either step fails.
+ */
+static inline char *map_filled(unsigned long npages, int node, uint64_t seed,
+			       unsigned long *len)
+{
+	char *p = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (fill_on(p, npages, node, seed)) {
+		munmap(p, npages * PAGE);
+		return NULL;
+	}
+	*len = npages * PAGE;
+	return p;
+}
+
 /* Index of the first word that lost its pattern, or -1 if all intact. */
 static inline long check_pattern(const char *buf, unsigned long npages,
 				 uint64_t seed)
@@ -195,6 +215,31 @@ static inline long read_key(const char *file, const char *key)
 	return val;
 }
 
+/*
+ * Free base pages of a node, as an allocation on it can have them: the
+ * buddy lists and the per-CPU lists (which MemFree leaves out, and which
+ * hold thousands of pages a moment after a large move off the node).
+ */
+static inline long node_free_pages(int node)
+{
+	char line[256];
+	long total = 0, v;
+	int cur = -1;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &cur) == 1)
+			continue;
+		if (cur == node && (sscanf(line, " pages free %ld", &v) == 1 ||
+				    sscanf(line, " count: %ld", &v) == 1))
+			total += v;
+	}
+	fclose(f);
+	return total;
+}
+
 static inline void *map_anon(unsigned long len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -204,10 +249,13 @@ static inline void *map_anon(unsigned long len, int flags)
 }
 
 /*
- * A child that reads [buf, buf + npages) so that it maps those pages too,
- * then waits until killed; returns its pid once the pages are mapped.
+ * A child that maps [buf, buf + npages) too: it reads the pages, or if
+ * node is not negative writes the pattern with seed into them there (its
+ * own copies of private pages); then waits until killed.  Returns its pid
+ * once the pages are mapped.
  */
-static inline pid_t spawn_mapper(const char *buf, unsigned long npages)
+static inline pid_t spawn_toucher(char *buf, unsigned long npages, int node,
+				  uint64_t seed)
 {
 	int ready[2];
 	pid_t pid;
@@ -219,7 +267,9 @@ static inline pid_t spawn_mapper(const char *buf, unsigned long npages)
 	if (!pid) {
 		unsigned long i;
 
-		for (i = 0; i < npages; i++)
+		if (node >= 0 && fill_on(buf, npages, node, seed))
+			_exit(1);
+		for (i = 0; node < 0 && i < npages; i++)
 			__atomic_load_n(&buf[i * PAGE], __ATOMIC_RELAXED);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -231,6 +281,12 @@ static inline pid_t spawn_mapper(const char *buf, unsigned long npages)
 	close(ready[0]);
 	close(ready[1]);
 	return pid;
+}
+
+/* A child that maps [buf, buf + npages) by reading it, then waits. */
+static inline pid_t spawn_mapper(char *buf, unsigned long npages)
+{
+	return spawn_toucher(buf, npages, -1, 0);
 }
 
 /* A child that waits until killed; returns its pid. */

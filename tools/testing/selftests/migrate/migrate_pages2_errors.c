@@ -22,6 +22,8 @@ enum target {
 	KTHREAD,		/* kthreadd */
 	NOT_A_PIDFD,		/* with PIDFD: an fd of /dev/null */
 	EXITED_PIDFD,		/* with PIDFD: a reaped child's pidfd */
+	ZOMBIE_PID,		/* an exited child not yet reaped */
+	ZOMBIE_PIDFD,		/* with PIDFD: the same, by pidfd */
 	ROOT_SLEEPER,		/* a child of root's, called on by nobody */
 };
 
@@ -57,6 +59,9 @@ FIXTURE_VARIANT_ADD(errors, size_below_ver0) {
 	VALID, .size = MIGRATE_PAGES_ARGS_SIZE_VER0 - 8, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, size_above_nonzero_tail) {
 	VALID, .size = MIGRATE_PAGES_ARGS_SIZE_VER0 + 8, .tail_set = true, .err = E2BIG };
+/* Over a page, even with a zero tail: nobody makes the kernel scan 64 GiB. */
+FIXTURE_VARIANT_ADD(errors, size_above_page) {
+	VALID, .size = PAGE + 8, .err = E2BIG };
 FIXTURE_VARIANT_ADD(errors, unknown_flag) {
 	VALID, .flags = 1ULL << 3, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, unknown_high_flag) {
@@ -109,6 +114,11 @@ FIXTURE_VARIANT_ADD(errors, pidfd_not_a_pidfd) {
 	VALID, .flags = MIGRATE_PAGES2_PIDFD, .target = NOT_A_PIDFD, .err = EBADF };
 FIXTURE_VARIANT_ADD(errors, pidfd_exited) {
 	VALID, .flags = MIGRATE_PAGES2_PIDFD, .target = EXITED_PIDFD, .err = ESRCH };
+FIXTURE_VARIANT_ADD(errors, pidfd_exited_unreaped) {
+	VALID, .flags = MIGRATE_PAGES2_PIDFD, .target = ZOMBIE_PIDFD, .err = ESRCH };
+/* By pid, an exited process is a target without an mm, as in migrate_pages(2). */
+FIXTURE_VARIANT_ADD(errors, pid_exited_unreaped) {
+	VALID, .target = ZOMBIE_PID, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, move_all_unprivileged) {
 	VALID, .flags = MIGRATE_PAGES2_MOVE_ALL, .as_nobody = true, .err = EPERM };
 FIXTURE_VARIANT_ADD(errors, other_users_process) {
@@ -149,6 +159,18 @@ static int dead_child(bool want_pidfd)
 	return fd;
 }
 
+/* A child that has exited and is not reaped yet (a zombie); its pid. */
+static pid_t zombie_child(void)
+{
+	siginfo_t info;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
+	return pid;
+}
+
 static void resolve_target(enum target target, pid_t *child, int *fd,
 			   int pids[2])
 {
@@ -178,6 +200,15 @@ static void resolve_target(enum target target, pid_t *child, int *fd,
 		*child = spawn_sleeper();
 		pids[0] = *child;
 		break;
+	case ZOMBIE_PID:
+		*child = zombie_child();
+		pids[0] = *child;
+		break;
+	case ZOMBIE_PIDFD:
+		*child = zombie_child();
+		*fd = sys_pidfd_open(*child, 0);
+		pids[0] = *fd;
+		break;
 	}
 }
 
@@ -203,7 +234,7 @@ TEST_F(errors, fails_and_moves_nothing)
 {
 	struct {
 		struct migrate_pages_args args;
-		char tail[16];
+		char tail[PAGE];
 	} req = {};
 	struct migrate_pages_stats stats, untouched;
 	unsigned long counts[MAX_TEST_NODES];

@@ -127,32 +127,9 @@ static void account(long r, int err, const struct migrate_pages_stats *st,
  * Rewrite every word of buf with the next round's pattern after checking
  * it holds this round's; the shared region is only checked.
  */
-static void *writer(void *arg)
-{
-	char *buf = arg, *shared = shared_for_victims;
-	uint64_t round = 0;
-
-	while (!stopping()) {
-		uint64_t *w = (uint64_t *)buf;
-		unsigned long i, bad = 0;
-
-		for (i = 0; i < STABLE / 8; i++) {
-			bad += w[i] != pattern(&w[i], round);
-			w[i] = pattern(&w[i], round + 1);
-		}
-		if (check_pattern(shared, SHARED / PAGE, SHARED_SEED) >= 0)
-			bad++;
-		round++;
-		add(&board->bad, bad);
-		add(&board->rounds, 1);
-		add(&board->verified, STABLE + SHARED);
-	}
-	return NULL;
-}
-
 /*
- * The churning areas' pattern depends on the offset, not the address:
- * mremap moves the data to a new address.
+ * The churning areas' and the split THP's pattern depends on the offset,
+ * not the address: mremap moves the data to a new address.
  */
 static uint64_t word(unsigned long i, uint64_t seed)
 {
@@ -186,6 +163,34 @@ static bool area_ok(const char *p, unsigned long len, uint64_t seed)
 	add(&board->bad, !ok);
 	add(&board->verified, len);
 	return ok;
+}
+
+static char *halves[2];		/* a victim's THP, mapped in two places */
+
+static void *writer(void *arg)
+{
+	char *buf = arg, *shared = shared_for_victims;
+	uint64_t round = 0;
+
+	while (!stopping()) {
+		uint64_t *w = (uint64_t *)buf;
+		unsigned long i, bad = 0;
+
+		for (i = 0; i < STABLE / 8; i++) {
+			bad += w[i] != pattern(&w[i], round);
+			w[i] = pattern(&w[i], round + 1);
+		}
+		if (check_pattern(shared, SHARED / PAGE, SHARED_SEED) >= 0)
+			bad++;
+		if (halves[0] && (!same(halves[0], 0, THP / 2, SHARED_SEED) ||
+				  !same(halves[1] - THP / 2, THP / 2, THP, SHARED_SEED)))
+			bad++;
+		round++;
+		add(&board->bad, bad);
+		add(&board->rounds, 1);
+		add(&board->verified, STABLE + SHARED);
+	}
+	return NULL;
 }
 
 /*
@@ -241,7 +246,29 @@ static void *churn(void *arg)
 	return NULL;
 }
 
-/* A target: its own checked memory at a fixed address, and the shared one. */
+/*
+ * A THP whose second half is mremapped 8 MiB away: the walk meets the same
+ * folio in two batches, and must count it once.
+ */
+static void split_thp(void)
+{
+	char *p = map_anon(8 * THP, MAP_PRIVATE), *huge;
+
+	if (!p)
+		return;
+	huge = (char *)(((uintptr_t)p + THP - 1) & ~(THP - 1));
+	madvise(huge, THP, MADV_HUGEPAGE);
+	fill(huge, THP, SHARED_SEED);
+	halves[1] = mremap(huge + THP / 2, THP / 2, THP / 2,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, huge + 4 * THP + 7 * PAGE);
+	if (halves[1] != MAP_FAILED)
+		halves[0] = huge;
+}
+
+/*
+ * A target: its own checked memory at a fixed address, the shared one,
+ * and a THP mapped in two places.
+ */
 static void victim(int idx, bool changing)
 {
 	pthread_t w, c;
@@ -256,6 +283,7 @@ static void victim(int idx, bool changing)
 	/* Map every page of the shared region here too. */
 	if (check_pattern(shared_for_victims, SHARED / PAGE, SHARED_SEED) >= 0)
 		add(&board->bad, 1);
+	split_thp();
 	pthread_create(&w, NULL, writer, buf);
 	if (changing)
 		pthread_create(&c, NULL, churn, NULL);
@@ -751,41 +779,55 @@ TEST_F_TIMEOUT(stress, with_balancing_khugepaged_ksm, 900)
 }
 
 /*
- * A destination node with no free page (all taken as hugetlb pages):
- * what cannot move stays where it is, counted as no_memory, data intact.
- * Then, quietly, one call whose result is checked page by page.
+ * A destination node with no free page (hugetlb pages and a filler take
+ * it all): what cannot move stays where it is, counted as no_memory, data
+ * intact.  Then, quietly, one call whose result is checked page by page.
  */
 TEST_F_TIMEOUT(stress, full_destination, 900)
 {
-	enum { QUIET = 16 << 20 };
 	int last = board->nr_nodes - 1, o[] = { 0 }, n[] = { last };
 	struct migrate_pages_stats st;
-	unsigned long counts[MAX_TEST_NODES];
-	char *p;
+	unsigned long counts[MAX_TEST_NODES], filler_len, npages;
+	char *p, *filler;
 	long r;
 
-	/* Full before the targets fill their memory elsewhere. */
+	/*
+	 * Full before the targets fill their memory elsewhere: huge pages,
+	 * then what is left (holes, per-CPU lists) taken by pages moved there.
+	 */
 	self->hog_node = last;
 	ASSERT_EQ(0, set_node_hugepages(last, 1000000));
+	filler_len = (node_free_pages(last) + 256) * PAGE;
+	filler = map_anon(filler_len, MAP_PRIVATE);
+	ASSERT_NE(NULL, filler);
+	ASSERT_EQ(0, fill_on(filler, filler_len / PAGE, 0, 3));
+	ASSERT_LT(0, mp2_call_range(0, 0, o, n, 1, filler, filler_len, &st));
+	ksft_print_msg("node %d: %llu pages of filler moved there, then full\n",
+		       last, (unsigned long long)st.moved);
 	targets(self, 2, false);
 	migrators(self, 2, last);
 	run_for(_metadata, self);
 	EXPECT_LT(0, board->no_memory);
+	munmap(filler, filler_len);
 
-	/* Full again (the targets' pages are free now); 16 MiB toward it. */
+	/*
+	 * Full again (the targets' pages are free now); then, quietly, 4 MiB
+	 * more than it has left toward it, checked page by page.
+	 */
 	ASSERT_EQ(0, set_node_hugepages(last, 1000000));
-	p = map_anon(QUIET, MAP_PRIVATE);
+	npages = node_free_pages(last) + 1024;
+	p = map_anon(npages * PAGE, MAP_PRIVATE);
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, fill_on(p, QUIET / PAGE, 0, 7));
-	r = mp2_call_range(0, 0, o, n, 1, p, QUIET, &st);
+	ASSERT_EQ(0, fill_on(p, npages, 0, 7));
+	r = mp2_call_range(0, 0, o, n, 1, p, npages * PAGE, &st);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, count_nodes(0, p, QUIET / PAGE, counts));
+	ASSERT_EQ(0, count_nodes(0, p, npages, counts));
 	EXPECT_EQ(st.moved, counts[last]);
 	EXPECT_EQ(st.no_memory + st.busy, counts[0]);
 	EXPECT_LT(0, st.no_memory);
-	EXPECT_EQ(QUIET / PAGE, st.scanned);
-	EXPECT_EQ(-1, check_pattern(p, QUIET / PAGE, 7));
-	munmap(p, QUIET);
+	EXPECT_EQ(npages, st.scanned);
+	EXPECT_EQ(-1, check_pattern(p, npages, 7));
+	munmap(p, npages * PAGE);
 }
 
 /*

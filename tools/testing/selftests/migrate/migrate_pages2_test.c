@@ -50,13 +50,7 @@ static char *anon(unsigned long npages, unsigned long *len)
 /* The same, filled with the pattern on node; NULL if either step fails. */
 static char *anon_on(unsigned long npages, int node, unsigned long *len)
 {
-	char *p = anon(npages, len);
-
-	if (p && fill_on(p, npages, node, SEED)) {
-		munmap(p, *len);
-		p = NULL;
-	}
-	return p;
+	return map_filled(npages, node, SEED, len);
 }
 
 /* The call on the caller's own pages in [self->buf, self->buf + self->len). */
@@ -1062,15 +1056,16 @@ TEST_F(mp2, full_destination_counts_no_memory)
 	int o[] = { 0 }, n[] = { 3 };
 	struct migrate_pages_stats st;
 	unsigned long counts[MAX_TEST_NODES], npages;
-	long r = -1, free_kb;
+	long r = -1, free_pages;
 
 	ASSERT_EQ(0, set_node_hugepages(3, 100000));
 	/*
 	 * More pages than the node has left after the reservation (earlier
-	 * tests leave holes no huge page fits in): some must stay behind.
+	 * tests leave holes no huge page fits in, and pages in per-CPU
+	 * lists): some must stay behind.
 	 */
-	free_kb = read_key("/sys/devices/system/node/node3/meminfo", "Node 3 MemFree:");
-	npages = (free_kb > 0 ? free_kb / 4 : 0) + 1024;
+	free_pages = node_free_pages(3);
+	npages = (free_pages > 0 ? free_pages : 0) + 1024;
 	self->buf = anon_on(npages, 0, &self->len);
 	if (self->buf)
 		r = CALL(0, o, n, 1, &st);
@@ -1203,34 +1198,236 @@ TEST_F(mp2, dest_outside_caller_cpuset)
 	rmdir(cg);
 }
 
-/* Rule 9: one tracepoint per call with pids, pairs and stats. */
-TEST_F(mp2, tracepoint)
+/*
+ * The migrate_pages2 event of the one call fn makes, as a line of the
+ * trace buffer in line; 0 if exactly one was recorded, -1 if the event is
+ * missing (no tracefs), 1 otherwise.
+ */
+#define TRACING	"/sys/kernel/tracing"
+#define EVENT	TRACING "/events/migrate_pages2/migrate_pages2/enable"
+
+static int traced(long (*fn)(void *), void *arg, long *ret, char *line, size_t size)
 {
-	const char *t = "/sys/kernel/tracing";
-	int o[] = { 0 }, n[] = { 1 };
-	struct migrate_pages_stats st;
-	char path[128], line[1024];
-	int found = 0;
+	char buf[1024];
+	int found = 0, fd;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/events/migrate_pages2/migrate_pages2/enable", t);
-	if (access(path, W_OK))
-		SKIP(return, "tracefs or the event is missing");
+	if (access(EVENT, W_OK))
+		return -1;
+	/* Opening the buffer with O_TRUNC empties it. */
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (write_file(EVENT, "1"))
+		return -1;
+	*ret = fn(arg);
+	write_file(EVENT, "0");
+	f = fopen(TRACING "/trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (strstr(buf, "migrate_pages2:") && found++ == 0)
+			snprintf(line, size, "%s", buf);
+	fclose(f);
+	return found == 1 ? 0 : 1;
+}
+
+/* A call on the caller's own pages, for traced(). */
+struct own_call {
+	uint64_t flags;
+	int o[1], n[1];
+	char *buf;
+	unsigned long len;
+	struct migrate_pages_stats st;
+};
+
+static long own_call(void *arg)
+{
+	struct own_call *c = arg;
+
+	return mp2_call_range(0, c->flags, c->o, c->n, 1, c->buf, c->len, &c->st);
+}
+
+static unsigned long trace_field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? strtoul(p + strlen(key), NULL, 10) : ~0UL;
+}
+
+/* Rule 9: one tracepoint per call with pids, pairs, stats and the result. */
+TEST_F(mp2, tracepoint)
+{
+	struct own_call c = { .o = { 0 }, .n = { 1 } };
+	char line[1024];
+	pid_t child;
+	long r;
+	int t;
+
 	self->buf = anon_on(8, 0, &self->len);
 	ASSERT_NE(NULL, self->buf);
-	snprintf(line, sizeof(line), "%s/trace", t);
-	ASSERT_EQ(0, write_file(line, ""));
-	ASSERT_EQ(0, write_file(path, "1"));
-	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
-	ASSERT_EQ(0, write_file(path, "0"));
-	f = fopen(line, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "migrate_pages2:") && strstr(line, "old={0x0}") &&
-		    strstr(line, "new={0x1}") && strstr(line, "scanned=8 moved=8"))
-			found++;
-	fclose(f);
-	EXPECT_EQ(1, found);
+	c.buf = self->buf;
+	c.len = self->len;
+	t = traced(own_call, &c, &r, line, sizeof(line));
+	if (t < 0)
+		SKIP(return, "tracefs or the event is missing");
+	ASSERT_EQ(0, t);
+	EXPECT_EQ(0, r);
+	EXPECT_NE(NULL, strstr(line, "old={0x0}"));
+	EXPECT_NE(NULL, strstr(line, "new={0x1}"));
+	EXPECT_NE(NULL, strstr(line, "scanned=8 moved=8"));
+	EXPECT_EQ(0, trace_field(line, " ret="));
+
+	/* Shared pages stay: the event reports what the call returned. */
+	munmap(self->buf, self->len);
+	self->buf = map_anon(self->len, MAP_SHARED);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, 8, 0, SEED));
+	child = spawn_mapper(self->buf, 8);
+	ASSERT_LT(0, child);
+	c.buf = self->buf;
+	ASSERT_EQ(0, traced(own_call, &c, &r, line, sizeof(line)));
+	EXPECT_EQ(8, r);
+	EXPECT_EQ(8, trace_field(line, " shared="));
+	EXPECT_EQ(8, trace_field(line, " ret=")) {
+		TH_LOG("%s", line);
+	}
+	reap(child);
+}
+
+/*
+ * Rule 4: cost follows the memory present, not the size of the range.  A
+ * 2 TiB PROT_NONE reservation (an ASan shadow, a JIT cage) followed by 16
+ * pages is one batch, not a million; and rule 7: 64 MiB of pages take at
+ * least 32 batches of at most 2 MiB.  The event counts the batches.
+ */
+TEST_F(mp2, batches_follow_memory_not_span)
+{
+	const unsigned long span = 2UL << 40;
+	struct own_call c = { .o = { 0 }, .n = { 1 } };
+	unsigned long counts[MAX_TEST_NODES];
+	char line[1024], *tail;
+	long r;
+	int t;
+
+	self->len = span + 16 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	tail = self->buf + span;
+	ASSERT_EQ(0, mprotect(tail, 16 * PAGE, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, fill_on(tail, 16, 0, SEED));
+	c.buf = self->buf;
+	c.len = self->len;
+	c.flags = MIGRATE_PAGES2_DRY_RUN;
+	t = traced(own_call, &c, &r, line, sizeof(line));
+	if (t < 0)
+		SKIP(return, "tracefs or the event is missing");
+	ASSERT_EQ(0, t);
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(16, c.st.scanned);
+	EXPECT_GE(2, trace_field(line, " batches=")) {
+		TH_LOG("%s", line);
+	}
+	c.flags = 0;
+	ASSERT_EQ(0, traced(own_call, &c, &r, line, sizeof(line)));
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(16, c.st.moved);
+	EXPECT_EQ(16, on_node(tail, 16, 1));
+	EXPECT_GE(2, trace_field(line, " batches="));
+	munmap(self->buf, self->len);
+
+	self->buf = anon_on(16384, 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	c.buf = self->buf;
+	c.len = self->len;
+	ASSERT_EQ(0, traced(own_call, &c, &r, line, sizeof(line)));
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(16384, c.st.moved);
+	EXPECT_LE(32, trace_field(line, " batches="));
+	ASSERT_EQ(0, count_nodes(0, self->buf, 16384, counts));
+	EXPECT_EQ(16384, counts[1]);
+}
+
+/*
+ * The call holds no target's memory alive: a target killed while the
+ * call is moving another one frees its memory, and is not walked.
+ */
+struct killer {
+	pid_t pid;
+	int delay_ms;
+};
+
+static void *kill_later(void *arg)
+{
+	struct killer *k = arg;
+
+	usleep(k->delay_ms * 1000);
+	kill(k->pid, SIGKILL);
+	waitpid(k->pid, NULL, 0);
+	return NULL;
+}
+
+TEST_F(mp2, target_killed_during_call_is_not_walked)
+{
+	enum { NPAGES = 16384 };	/* 64 MiB each: many batches */
+	int o[] = { 0 }, n[] = { 1 }, pids[2];
+	struct killer k = { .delay_ms = 200 };
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
+		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+		.nr_pids = 2, .nr_nodes = 1,
+	};
+	unsigned long counts[MAX_TEST_NODES];
+	pthread_t th;
+
+	self->buf = anon(NPAGES, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	pids[0] = spawn_toucher(self->buf, NPAGES, 0, SEED);
+	pids[1] = spawn_toucher(self->buf, NPAGES, 0, SEED);
+	ASSERT_LT(0, pids[0]);
+	ASSERT_LT(0, pids[1]);
+	k.pid = pids[1];
+	a.start = (uintptr_t)self->buf;
+	a.len = self->len;
+	ASSERT_EQ(0, pthread_create(&th, NULL, kill_later, &k));
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	pthread_join(th, NULL);
+	EXPECT_EQ(NPAGES, st.scanned);
+	EXPECT_EQ(NPAGES, st.moved);
+	ASSERT_EQ(0, count_nodes(pids[0], self->buf, NPAGES, counts));
+	EXPECT_EQ(NPAGES, counts[1]);
+	reap(pids[0]);
+}
+
+/* A thread's pidfd (PIDFD_THREAD) names its process, as a thread's id does. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+TEST_F(mp2, pidfd_of_a_thread)
+{
+	int o[] = { 0 }, n[] = { 2 }, tid = 0, fd;
+	struct migrate_pages_stats st;
+	pthread_t th;
+
+	self->buf = anon_on(16, 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, pthread_create(&th, NULL, park, &tid));
+	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+	fd = sys_pidfd_open(tid, PIDFD_THREAD);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, mp2_call_range(fd, MIGRATE_PAGES2_PIDFD, o, n, 1, self->buf,
+				    self->len, &st));
+	EXPECT_EQ(16, st.moved);
+	EXPECT_EQ(16, on_node(self->buf, 16, 2));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	close(fd);
+	pthread_cancel(th);
+	pthread_join(th, NULL);
 }
 
 TEST_HARNESS_MAIN

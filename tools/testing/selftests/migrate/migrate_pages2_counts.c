@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_pages2(): every page is counted once, in exactly one reason
+ * (rule 6), and what one page does not change what happens to another.
+ * Each test sets up a case where the pages are reachable more than once
+ * or move in an unusual way -- a huge page table shared between processes,
+ * a full destination beside a free one, a THP mapped in two places, pages
+ * another migration holds, freed destination pages handed out again --
+ * then checks the counts against where every page is.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/uio.h>
+
+#include "../kselftest_harness.h"
+#include "helpers.h"
+
+#define SEED	0xc0c0ULL
+#define THP	(2UL << 20)
+#define GIB	(1024UL * 1024 * 1024)
+
+FIXTURE(counts) {
+	char *buf;
+	unsigned long len;
+	pid_t child;
+	int hog_node;
+};
+
+FIXTURE_SETUP(counts)
+{
+	self->buf = NULL;
+	self->len = 0;
+	self->child = 0;
+	self->hog_node = -1;
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+}
+
+FIXTURE_TEARDOWN(counts)
+{
+	if (self->child > 0)
+		reap(self->child);
+	if (self->buf)
+		munmap(self->buf, self->len);
+	if (self->hog_node >= 0)
+		set_node_hugepages(self->hog_node, 0);
+}
+
+static unsigned long on_node(int pid, char *buf, unsigned long npages, int node)
+{
+	unsigned long counts[MAX_TEST_NODES];
+
+	if (count_nodes(pid, buf, npages, counts))
+		return ~0UL;
+	return counts[node];
+}
+
+static long anon_huge_kb(void)
+{
+	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
+}
+
+/*
+ * A MAP_SHARED hugetlb mapping that covers a whole 1 GiB-aligned range
+ * shares its PMD page table with the processes it is forked to: the huge
+ * page is mapped once (mapcount 1) yet reachable from two processes.  It is
+ * shared (mainline's hugetlb_pmd_shared() test), so an unprivileged process
+ * sharing the table with root cannot move root's page without MOVE_ALL.
+ */
+TEST_F(counts, hugetlb_shared_page_table_is_shared)
+{
+	int o[] = { 0 }, n[] = { 1 }, status, ready[2];
+	struct migrate_pages_stats *st;
+	char *at, c;
+
+	ASSERT_EQ(0, set_node_hugepages(0, 1));
+	ASSERT_EQ(0, set_node_hugepages(1, 1));
+	self->hog_node = 0;
+	self->len = 2 * GIB;
+	self->buf = mmap(NULL, self->len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	at = (char *)(((uintptr_t)self->buf + GIB - 1) & ~(GIB - 1));
+	ASSERT_EQ(at, mmap(at, GIB, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE | MAP_FIXED,
+			   -1, 0));
+	ASSERT_EQ(0, fill_on(at, THP / PAGE, 0, SEED));
+	ASSERT_EQ(0, page_node(at));
+	st = map_anon(PAGE, MAP_SHARED);
+	ASSERT_NE(NULL, st);
+	ASSERT_EQ(0, pipe(ready));
+
+	/*
+	 * The child's first touch finds the parent's page table and shares
+	 * it (fork copies no page table of a shared hugetlb mapping); then it
+	 * drops root and tries its luck.
+	 */
+	self->child = fork();
+	if (!self->child) {
+		long r;
+
+		if (check_pattern(at, THP / PAGE, SEED) != -1)
+			_exit(12);
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		r = mp2_call_range(0, 0, o, n, 1, at, THP, st);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(11);
+		pause();
+		_exit(r == THP / PAGE ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ(0, page_node(at));
+	EXPECT_EQ(0, page_node_of(self->child, at));
+	EXPECT_EQ(THP / PAGE, st->scanned);
+	EXPECT_EQ(THP / PAGE, st->shared);
+	EXPECT_EQ(0, st->moved);
+	kill(self->child, SIGTERM);
+	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
+	self->child = 0;
+	EXPECT_TRUE(WIFSIGNALED(status));
+
+	/* Root with MOVE_ALL moves it. */
+	ASSERT_EQ(0, mp2_call_range(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 1, at, THP, st));
+	EXPECT_EQ(THP / PAGE, st->moved);
+	EXPECT_EQ(-1, check_pattern(at, THP / PAGE, SEED));
+	EXPECT_EQ(1, page_node(at));
+	munmap(st, PAGE);
+	munmap(self->buf, self->len);
+	self->buf = NULL;
+	set_node_hugepages(1, 0);
+}
+
+/*
+ * Rule 6: destinations are independent.  Pages interleaved over nodes 0
+ * and 1, pairs {0->2, 1->3}, node 2 full: every node-1 page reaches node 3
+ * although the node-0 pages beside them in the same batches cannot move.
+ */
+TEST_F(counts, full_destination_does_not_stop_others)
+{
+	int o[] = { 0, 1 }, n[] = { 2, 3 };
+	unsigned long mask = 3, counts[MAX_TEST_NODES], npages, i;
+	struct migrate_pages_stats st;
+	long free_pages, r;
+
+	self->hog_node = 2;
+	ASSERT_EQ(0, set_node_hugepages(2, 100000));
+	/* Twice what node 2 has left, so half of them cannot all fit there. */
+	free_pages = node_free_pages(2);
+	ASSERT_LE(0, free_pages);
+	npages = 2 * (free_pages + 1024);
+	self->len = npages * PAGE;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, sys_set_mempolicy(MPOL_INTERLEAVE, &mask, sizeof(mask) * 8 + 1));
+	for (i = 0; i < npages * PAGE / 8; i++)
+		((uint64_t *)self->buf)[i] = pattern(&((uint64_t *)self->buf)[i], SEED);
+	ASSERT_EQ(0, bind_to(-1));
+	ASSERT_EQ(0, count_nodes(0, self->buf, npages, counts));
+	ASSERT_EQ(npages, counts[0] + counts[1]);
+	ASSERT_LT(0, counts[1]);
+
+	r = mp2_call_range(0, 0, o, n, 2, self->buf, self->len, &st);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, count_nodes(0, self->buf, npages, counts));
+	EXPECT_EQ(0, counts[1]) {
+		TH_LOG("%lu node-1 pages stayed although node 3 had room", counts[1]);
+	}
+	EXPECT_LT(0, counts[0]);
+	EXPECT_LT(0, st.no_memory);
+	EXPECT_EQ(counts[0], st.no_memory + st.busy);
+	EXPECT_EQ(counts[2] + counts[3], st.moved);
+	EXPECT_EQ(npages, st.scanned);
+	EXPECT_EQ(r, st.no_memory + st.busy);
+	EXPECT_EQ(-1, check_pattern(self->buf, npages, SEED));
+}
+
+/*
+ * A THP whose two halves are mapped 8 MiB apart (mremap of one half, as
+ * realloc() does): it is met twice by the walk, and counted once.  Returns
+ * the two halves' addresses; NULL if no THP could be had.
+ */
+static char *split_thp(struct _test_data_counts *self, char **second)
+{
+	char *huge;
+
+	self->len = 16 * THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	if (!self->buf)
+		return NULL;
+	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
+	if (madvise(huge, THP, MADV_HUGEPAGE) || fill_on(huge, THP / PAGE, 0, SEED) ||
+	    anon_huge_kb() < 2048)
+		return NULL;
+	*second = huge + 4 * THP + PAGE * 7;
+	if (mremap(huge + THP / 2, THP / 2, THP / 2, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   *second) != *second)
+		return NULL;
+	return huge;
+}
+
+/* Both halves of the THP still hold the pattern they were filled with. */
+static bool halves_intact(const char *huge, const char *second)
+{
+	unsigned long i;
+
+	if (check_pattern(huge, THP / PAGE / 2, SEED) != -1)
+		return false;
+	/* The pattern follows the address the words were written at. */
+	for (i = 0; i < THP / 2 / 8; i++)
+		if (((const uint64_t *)second)[i] !=
+		    pattern(&((const uint64_t *)(huge + THP / 2))[i], SEED))
+			return false;
+	return true;
+}
+
+TEST_F(counts, thp_mapped_twice_counted_once_dry_run)
+{
+	int o[] = { 0 }, n[] = { 1 };
+	struct migrate_pages_stats st;
+	char *huge, *second;
+
+	huge = split_thp(self, &second);
+	if (!huge)
+		SKIP(return, "no THP could be allocated and remapped on node 0");
+	ASSERT_EQ(0, mp2_call_range(0, MIGRATE_PAGES2_DRY_RUN, o, n, 1, self->buf,
+				    self->len, &st));
+	EXPECT_EQ(THP / PAGE, st.scanned);
+	EXPECT_EQ(0, st.moved);
+
+	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st));
+	EXPECT_EQ(THP / PAGE, st.scanned);
+	EXPECT_EQ(THP / PAGE, st.moved);
+	EXPECT_EQ(THP / PAGE / 2, on_node(0, huge, THP / PAGE / 2, 1));
+	EXPECT_EQ(THP / PAGE / 2, on_node(0, second, THP / PAGE / 2, 1));
+	EXPECT_TRUE(halves_intact(huge, second));
+}
+
+/* The same THP pinned by a pipe: busy once, and the return value says 512. */
+TEST_F(counts, thp_mapped_twice_busy_once)
+{
+	int o[] = { 0 }, n[] = { 1 }, fds[2];
+	struct migrate_pages_stats st;
+	char *huge, *second, sink[PAGE];
+	struct iovec iov;
+	long r;
+
+	huge = split_thp(self, &second);
+	if (!huge)
+		SKIP(return, "no THP could be allocated and remapped on node 0");
+	ASSERT_EQ(0, pipe(fds));
+	iov.iov_base = huge;
+	iov.iov_len = PAGE;
+	ASSERT_EQ(PAGE, vmsplice(fds[1], &iov, 1, 0));
+	r = mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st);
+	EXPECT_EQ(THP / PAGE, r);
+	EXPECT_EQ(THP / PAGE, st.scanned);
+	EXPECT_EQ(THP / PAGE, st.busy);
+	EXPECT_EQ(0, st.moved);
+	EXPECT_EQ(THP / PAGE / 2, on_node(0, huge, THP / PAGE / 2, 0));
+	EXPECT_EQ(THP / PAGE / 2, on_node(0, second, THP / PAGE / 2, 0));
+	ASSERT_EQ(PAGE, read(fds[0], sink, sizeof(sink)));
+	close(fds[0]);
+	close(fds[1]);
+	EXPECT_TRUE(halves_intact(huge, second));
+}
+
+/*
+ * Pages another migration holds (a migration entry in the page table) are
+ * found and counted busy: a thread keeps moving all the pages to node 2,
+ * then all to node 0, with move_pages(), while the call, with pairs
+ * {0->1, 1->0, 2->1}, walks them.  Every address holds a page on a source
+ * node or one in flight between two, so every page is scanned, every
+ * round, and (but for a dry run) moved or counted busy.
+ */
+struct bouncer {
+	void **pages;
+	int *nodes;
+	int *status;
+	unsigned long npages;
+	int stop;
+	unsigned long moves;
+};
+
+static void *bounce(void *arg)
+{
+	struct bouncer *b = arg;
+	unsigned long i, round = 0;
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < b->npages; i++)
+			b->nodes[i] = round % 2 ? 0 : 2;
+		if (!sys_move_pages(0, b->npages, b->pages, b->nodes, b->status,
+				    MPOL_MF_MOVE))
+			b->moves++;
+		round++;
+	}
+	return NULL;
+}
+
+TEST_F(counts, pages_under_migration_count_busy)
+{
+	enum { NPAGES = 1024, ROUNDS = 20 };
+	int o[] = { 0, 1, 2 }, n[] = { 1, 0, 1 }, round;
+	struct bouncer b = { .npages = NPAGES };
+	struct migrate_pages_stats st;
+	unsigned long busy = 0, i;
+	pthread_t th;
+
+	self->buf = map_filled(NPAGES, 0, SEED, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	b.pages = calloc(NPAGES, sizeof(*b.pages));
+	b.nodes = calloc(NPAGES, sizeof(*b.nodes));
+	b.status = calloc(NPAGES, sizeof(*b.status));
+	ASSERT_TRUE(b.pages && b.nodes && b.status);
+	for (i = 0; i < NPAGES; i++)
+		b.pages[i] = self->buf + i * PAGE;
+	ASSERT_EQ(0, pthread_create(&th, NULL, bounce, &b));
+	for (round = 0; round < ROUNDS; round++) {
+		bool dry = round % 2 == 0;
+		long r;
+
+		r = mp2_call_range(0, dry ? MIGRATE_PAGES2_DRY_RUN : 0, o, n, 3,
+				   self->buf, self->len, &st);
+		ASSERT_LE(0, r);
+		EXPECT_EQ(NPAGES, st.scanned) {
+			TH_LOG("round %d: %llu of %d pages seen", round,
+			       (unsigned long long)st.scanned, NPAGES);
+		}
+		if (!dry) {
+			EXPECT_EQ(st.scanned, st.moved + st.busy + st.no_memory);
+			EXPECT_EQ(r, st.busy + st.no_memory);
+		}
+		busy += st.busy;
+	}
+	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	TH_LOG("%lu pages met under migration in %d rounds, %lu move_pages calls",
+	       busy, ROUNDS, b.moves);
+	free(b.pages);
+	free(b.nodes);
+	free(b.status);
+}
+
+/*
+ * A destination page allocated for a move that then failed is freed, and
+ * the page allocator hands it out again at once (per-CPU lists are LIFO):
+ * the call must not mistake a page faulted onto it later for one it moved.
+ * Chained pairs {0->1, 1->2} make the call remember its destinations.  The
+ * caller's own shmem pages on node 0 are pinned, so every attempt
+ * allocates on node 1 and frees.  A watcher on another CPU sees the first
+ * failure and wakes a second target on the caller's CPU, which faults 64
+ * pages on node 1 while the call moves the caller's filler from node 3 to
+ * node 2; the walk meets them afterwards and must move them on to node 2.
+ */
+static long vmstat_fails(void)
+{
+	return read_key("/proc/vmstat", "pgmigrate_fail ");
+}
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+TEST_F(counts, freed_destination_pages_are_forgotten)
+{
+	enum { PINNED = 256, FILLER = 8192, FRESH = 64 };
+	int o[] = { 0, 1, 3 }, n[] = { 1, 2, 2 }, pids[2] = { 0 }, fds[2], go[2], done[2];
+	int base[2];
+	unsigned long off_fresh = (PINNED + FILLER) * PAGE;
+	struct migrate_pages_stats st;
+	struct pollfd pfd;
+	struct iovec iov;
+	pid_t watcher;
+	long fails, r;
+	char c, *fresh;
+	int memfd;
+
+	on_cpu(0);
+	/* [pinned shmem on 0][filler on 3] here, [fresh on 1] in the target */
+	self->len = off_fresh + FRESH * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	fresh = self->buf + off_fresh;
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, pipe(base));
+	/* Both helpers are forked before the caller maps anything to move. */
+	watcher = fork();
+	if (!watcher) {
+		on_cpu(1);
+		if (read(base[0], &fails, sizeof(fails)) != sizeof(fails))
+			_exit(2);
+		while (vmstat_fails() == fails)
+			;
+		_exit(write(go[1], "g", 1) == 1 ? 0 : 1);
+	}
+	ASSERT_LT(0, watcher);
+	self->child = fork();
+	if (!self->child) {
+		/* On the caller's CPU, woken by the watcher. */
+		if (nice(-10) == -1 && errno)
+			_exit(4);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		if (mprotect(fresh, FRESH * PAGE, PROT_READ | PROT_WRITE) ||
+		    fill_on(fresh, FRESH, 1, SEED))
+			_exit(2);
+		if (write(done[1], "d", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	ASSERT_LT(0, self->child);
+	pids[1] = self->child;
+
+	memfd = memfd_create("mp2-pinned", 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, PINNED * PAGE));
+	ASSERT_EQ(self->buf, mmap(self->buf, PINNED * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(0, fill_on(self->buf, PINNED, 0, SEED));
+	ASSERT_EQ(0, mprotect(self->buf + PINNED * PAGE, FILLER * PAGE,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, fill_on(self->buf + PINNED * PAGE, FILLER, 3, SEED));
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_LE(PINNED * PAGE, fcntl(fds[1], F_SETPIPE_SZ, PINNED * PAGE));
+	iov.iov_base = self->buf;
+	iov.iov_len = PINNED * PAGE;
+	ASSERT_EQ(PINNED * PAGE, vmsplice(fds[1], &iov, 1, 0));
+
+	fails = vmstat_fails();
+	ASSERT_EQ(sizeof(fails), write(base[1], &fails, sizeof(fails)));
+	{
+		struct migrate_pages_args a = {
+			.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
+			.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+			.start = (uintptr_t)self->buf, .len = self->len,
+			.nr_pids = 2, .nr_nodes = 3,
+		};
+
+		r = sys_migrate_pages2(&a, sizeof(a));
+	}
+	ASSERT_LE(0, r);
+	/* The target must have faulted its pages while the call ran. */
+	pfd.fd = done[0];
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 0)) {
+		TH_LOG("the second target did not run during the call");
+	}
+	waitpid(watcher, NULL, 0);
+	EXPECT_EQ(PINNED, st.busy);
+	EXPECT_EQ(FRESH, on_node(self->child, fresh, FRESH, 2)) {
+		TH_LOG("fresh pages: %lu on node 1, %lu on node 2",
+		       on_node(self->child, fresh, FRESH, 1),
+		       on_node(self->child, fresh, FRESH, 2));
+	}
+	EXPECT_EQ(PINNED + FILLER + FRESH, st.scanned);
+	EXPECT_EQ(FILLER + FRESH, st.moved) {
+		TH_LOG("shared %llu busy %llu no_memory %llu",
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+	EXPECT_EQ(PINNED, on_node(0, self->buf, PINNED, 0));
+	EXPECT_EQ(-1, check_pattern(self->buf, PINNED, SEED));
+	close(fds[0]);
+	close(fds[1]);
+	close(memfd);
+}
+
+TEST_HARNESS_MAIN
