@@ -37,9 +37,9 @@
  * @args: the request, copied from user space
  *
  * Context: any; it reads nothing but @args.
- * Return: 0, or -EINVAL for an unknown flag, a count out of range or a
- * range that is not page aligned, overflows, or has a start without a
- * length.
+ * Return: 0, or -EINVAL for an unknown flag, a count out of range (pids,
+ * pairs, workers), a non-zero reserved field, or a range that is not page
+ * aligned, overflows, or has a start without a length.
  */
 VISIBLE_IF_KUNIT int mp2_check_args(const struct migrate_pages_args *args)
 {
@@ -48,6 +48,8 @@ VISIBLE_IF_KUNIT int mp2_check_args(const struct migrate_pages_args *args)
 	if (!args->nr_pids || args->nr_pids > MIGRATE_PAGES2_MAX_PIDS)
 		return -EINVAL;
 	if (!args->nr_nodes || args->nr_nodes > MAX_NUMNODES)
+		return -EINVAL;
+	if (args->workers > MIGRATE_PAGES2_MAX_WORKERS || args->reserved)
 		return -EINVAL;
 	if (args->start & ~PAGE_MASK || args->start > ULONG_MAX)
 		return -EINVAL;
@@ -322,15 +324,18 @@ static int mp2_check_caller(struct mp2_call *call)
 	return 0;
 }
 
-static int mp2_move(struct mp2_call *call, struct mp2_request *req)
+static int mp2_move(struct mp2_call *call, struct mp2_request *req, u32 workers)
 {
 	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
 	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
-	int err = 0;
+	int err;
 	u32 i;
 
 	if (nodes_empty(call->moving))
 		return 0;
+	err = mp2_workers_start(call, drain ? workers : 0);
+	if (err)
+		return err;
 	if (drain)
 		lru_cache_disable();
 	for (i = 0; i < req->nr_mms && !err; i++) {
@@ -342,6 +347,9 @@ static int mp2_move(struct mp2_call *call, struct mp2_request *req)
 		err = mp2_move_mm(call, mm);
 		mmput(mm);
 	}
+	mp2_workers_stop(call, err == -EINTR);
+	if (!err)
+		err = call->err;
 	if (drain)
 		lru_cache_enable();
 	return err;
@@ -420,7 +428,7 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	if (ustats && clear_user(ustats, sizeof(*ustats)))
 		goto out;
 
-	ret = mp2_move(call, &req);
+	ret = mp2_move(call, &req, args.workers);
 	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
 		ret = mp2_result(&call->stats);
 	if (mp2_write_stats(ustats, &call->stats))

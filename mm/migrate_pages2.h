@@ -15,8 +15,11 @@
 				 MIGRATE_PAGES2_PIDFD | \
 				 MIGRATE_PAGES2_DRY_RUN)
 #define MIGRATE_PAGES2_MAX_PIDS	1024
+#define MIGRATE_PAGES2_MAX_WORKERS	1024
 
 struct mm_struct;
+
+struct mp2_pool;
 
 /**
  * struct mp2_call - one migrate_pages2() call
@@ -31,8 +34,11 @@ struct mm_struct;
  * @seen: pfns this call is done with, each with a tag of its folio: folios
  *	mapped more than once or large, at their first visit, and the new
  *	folios of moved folios the walk could meet again when @track_moved
+ * @pool: the batches and the helper threads that migrate them
+ * @err: -ENOMEM once the call's own bookkeeping could not be allocated
  * @batches: batches walked so far (for the tracepoint)
- * @stats: what the call did so far
+ * @stats: what the call did so far; batches add theirs under the pool's
+ *	lock as they are done
  */
 struct mp2_call {
 	u64 flags;
@@ -43,7 +49,38 @@ struct mp2_call {
 	nodemask_t dests;
 	bool track_moved;
 	struct xarray seen;
+	struct mp2_pool *pool;
+	int err;
 	unsigned long batches;
+	struct migrate_pages_stats stats;
+};
+
+/**
+ * struct mp2_batch - what one hold of a target's mmap lock isolated
+ * @call: the call the batch belongs to
+ * @link: on the pool's list of idle or of ready batches
+ * @mm: the mm walked
+ * @folios: the isolated folios
+ * @found: base pages the walk met, on any node
+ * @wanted: base pages chosen for isolation
+ * @large: a large folio was chosen
+ * @err: -ENOMEM if the call's bookkeeping could not be allocated
+ * @reserve: a pfn whose slot in @call's xarray could not be allocated
+ *	under the page table lock; the walk stopped before its folio
+ * @need_reserve: @reserve is set
+ * @stats: what the walk and the move of this batch did
+ */
+struct mp2_batch {
+	struct mp2_call *call;
+	struct list_head link;
+	struct mm_struct *mm;
+	struct list_head folios;
+	unsigned long found;
+	unsigned long wanted;
+	bool large;
+	int err;
+	unsigned long reserve;
+	bool need_reserve;
 	struct migrate_pages_stats stats;
 };
 
@@ -53,6 +90,16 @@ int mp2_check_args(const struct migrate_pages_args *args);
 int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 		  const s32 *new_nodes, u32 nr_nodes);
 #endif
+
+/* mm/migrate_pages2_move.c: walking a target, moving a batch */
 int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm);
+void mp2_migrate_batch(struct mp2_batch *b);
+void mp2_drop_batch(struct mp2_batch *b);
+
+/* mm/migrate_pages2_workers.c: the batches, and the helpers moving them */
+int mp2_workers_start(struct mp2_call *call, u32 workers);
+void mp2_workers_stop(struct mp2_call *call, bool killed);
+struct mp2_batch *mp2_get_batch(struct mp2_call *call);
+void mp2_submit_batch(struct mp2_batch *b);
 
 #endif /* __MM_MIGRATE_PAGES2_H */

@@ -40,31 +40,6 @@
 
 #define MP2_BATCH_PAGES	(SZ_2M >> PAGE_SHIFT)
 
-/**
- * struct mp2_batch - what one hold of the mmap lock found and isolated
- * @call: the call the batch belongs to
- * @mm: the mm walked
- * @folios: the isolated folios
- * @found: base pages met by the walk, on any node
- * @wanted: base pages chosen for isolation
- * @large: a large folio was chosen
- * @err: -ENOMEM if the call's own bookkeeping could not be allocated
- * @reserve: a pfn whose slot in the call's xarray could not be allocated
- *	without sleeping; the walk stopped before its folio
- * @need_reserve: @reserve is set
- */
-struct mp2_batch {
-	struct mp2_call *call;
-	struct mm_struct *mm;
-	struct list_head folios;
-	unsigned long found;
-	unsigned long wanted;
-	bool large;
-	int err;
-	unsigned long reserve;
-	bool need_reserve;
-};
-
 /*
  * Stop before a folio that would take the batch over its size, or if the
  * target is waiting for its mmap lock.
@@ -122,7 +97,13 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	b->found += nr;
 	if (!node_isset(folio_nid(folio), call->moving))
 		return QUEUE_FOLIO_SKIP;
-	if (how & QUEUE_FOLIO_SHARED || folio_test_large(folio)) {
+	/*
+	 * Met again if mapped more than once, or in pieces; and a folio under
+	 * migration may be one of this call's, isolated from another mapping
+	 * and being moved by a helper.
+	 */
+	if (how & (QUEUE_FOLIO_SHARED | QUEUE_FOLIO_MIGRATING) ||
+	    folio_test_large(folio)) {
 		switch (mp2_record(b, folio)) {
 		case MP2_AGAIN:
 			return QUEUE_FOLIO_SKIP;
@@ -137,13 +118,13 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		return QUEUE_FOLIO_SKIP;
 	}
 
-	call->stats.scanned += nr;
+	b->stats.scanned += nr;
 	if (how & QUEUE_FOLIO_MIGRATING) {
-		call->stats.busy += nr;
+		b->stats.busy += nr;
 		return QUEUE_FOLIO_SKIP;
 	}
 	if (how & QUEUE_FOLIO_SHARED && !(call->flags & MIGRATE_PAGES2_MOVE_ALL)) {
-		call->stats.shared += nr;
+		b->stats.shared += nr;
 		return QUEUE_FOLIO_SKIP;
 	}
 	if (call->flags & MIGRATE_PAGES2_DRY_RUN)
@@ -246,72 +227,64 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	rc = migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
 				   (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
 				   &counts);
-	call->stats.moved += counts.nr_succeeded;
-	call->stats.split += counts.nr_split;
+	b->stats.moved += counts.nr_succeeded;
+	b->stats.split += counts.nr_split;
 	stayed = nr - min_t(unsigned long, nr, counts.nr_succeeded);
 	if (rc == -ENOMEM && !b->err)
-		call->stats.no_memory += stayed;
+		b->stats.no_memory += stayed;
 	else
-		call->stats.busy += stayed;
+		b->stats.busy += stayed;
 	list_splice_tail_init(&to_node, left);
 }
 
-/* Move one isolated batch and start the next one empty. */
-static void mp2_migrate_batch(struct mp2_batch *b)
+/* Folios chosen but not isolated: off the LRU for now (pinned, racing). */
+static void mp2_count_unisolated(struct mp2_batch *b)
 {
 	unsigned long isolated = mp2_list_pages(&b->folios);
-	struct mp2_call *call = b->call;
+
+	b->stats.busy += b->wanted - min(isolated, b->wanted);
+}
+
+/**
+ * mp2_migrate_batch - move an isolated batch to its destinations
+ * @b: the batch; its folios are moved, or put back, and counted
+ *
+ * Context: process context, no locks held; the caller or a helper.
+ */
+void mp2_migrate_batch(struct mp2_batch *b)
+{
 	LIST_HEAD(left);
 
-	/* Chosen but not isolated: off the LRU for now (pinned, racing). */
-	call->stats.busy += b->wanted - min(isolated, b->wanted);
+	mp2_count_unisolated(b);
 	while (!list_empty(&b->folios))
 		mp2_migrate_to_one_node(b, &left);
 	putback_movable_pages(&left);
-	b->found = 0;
-	b->wanted = 0;
-	b->large = false;
 }
 
-/* Reserve the xarray slot the last walk could not allocate under its lock. */
-static int mp2_reserve(struct mp2_batch *b)
+/**
+ * mp2_drop_batch - put an isolated batch back without moving it
+ * @b: the batch; its folios count as busy
+ *
+ * For a call that a fatal signal is ending: nothing is left isolated.
+ *
+ * Context: process context, no locks held.
+ */
+void mp2_drop_batch(struct mp2_batch *b)
 {
-	if (!b->need_reserve)
-		return 0;
-	b->need_reserve = false;
-	return xa_reserve(&b->call->seen, b->reserve, GFP_KERNEL_ACCOUNT);
-}
-
-static int mp2_walk(struct mp2_batch *b)
-{
-	struct mp2_call *call = b->call;
-	unsigned long addr = call->start;
-	int err;
-
-	while (addr < call->end) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		err = mp2_reserve(b);
-		if (err)
-			return err;
-		if (mmap_read_lock_killable(b->mm))
-			return -EINTR;
-		addr = queue_folios_range(b->mm, addr, call->end, mp2_folio_wanted,
-					  b, &b->folios);
-		mmap_read_unlock(b->mm);
-		call->batches++;
-		mp2_migrate_batch(b);
-		if (b->err)
-			return b->err;
-		cond_resched();
-	}
-	return 0;
+	mp2_count_unisolated(b);
+	b->stats.busy += mp2_list_pages(&b->folios);
+	putback_movable_pages(&b->folios);
 }
 
 /**
  * mp2_move_mm - move the pages of one mm in the call's range through its map
- * @call: the call: range, node map, and the statistics to add to
+ * @call: the call: range, node map, batches, and the statistics
  * @mm: the target mm, with a user reference held
+ *
+ * Walks @mm a batch per hold of its mmap lock, handing each batch on to
+ * be moved (by a helper, or here) as the walk goes on; the last batches
+ * may still be moving when this returns (mp2_workers_stop() waits for
+ * them).
  *
  * Context: process context, no locks held; takes and drops @mm's mmap lock
  * once per batch.
@@ -321,11 +294,36 @@ static int mp2_walk(struct mp2_batch *b)
  */
 int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm)
 {
-	struct mp2_batch b = {
-		.call = call,
-		.mm = mm,
-		.folios = LIST_HEAD_INIT(b.folios),
-	};
+	unsigned long addr = call->start, reserve;
+	struct mp2_batch *b;
+	bool need_reserve;
+	int err;
 
-	return mp2_walk(&b);
+	while (addr < call->end) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		b = mp2_get_batch(call);
+		if (!b)
+			return -EINTR;
+		if (mmap_read_lock_killable(mm)) {
+			mp2_submit_batch(b);
+			return -EINTR;
+		}
+		b->mm = mm;
+		addr = queue_folios_range(mm, addr, call->end, mp2_folio_wanted,
+					  b, &b->folios);
+		mmap_read_unlock(mm);
+		call->batches++;
+		need_reserve = b->need_reserve;
+		reserve = b->reserve;
+		mp2_submit_batch(b);
+		if (need_reserve &&
+		    xa_reserve(&call->seen, reserve, GFP_KERNEL_ACCOUNT))
+			return -ENOMEM;
+		err = READ_ONCE(call->err);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@
 
 #define MAX_NODES	1024
 #define MAX_PIDS	1024
+#define MAX_WORKERS	1024
+#define DEFAULT_WORKERS	8
 #define MIB		(1024.0 * 1024.0)
 
 enum { EXIT_ALL_MOVED = 0, EXIT_SOME_STAYED = 1, EXIT_FAILED = 2 };
@@ -45,6 +48,7 @@ struct request {
 	uint64_t start;
 	uint64_t len;
 	double rate;		/* MiB/s, 0 for no cap */
+	unsigned int workers;	/* threads moving pages, 0 until chosen */
 	bool json;
 	bool quiet;
 };
@@ -77,6 +81,10 @@ static const char help_text[] =
 "  -c, --cgroup PATH    every process of a cgroup v2 group, in one call\n"
 "                       (relative paths are under /sys/fs/cgroup)\n"
 "      --rate MIB/S     move in chunks, at most MIB/S (one call per chunk)\n"
+"  -w, --workers N      threads moving pages at once: this one and N-1\n"
+"                       kernel helpers on the destination nodes' CPUs first\n"
+"                       (default: the CPUs this tool may run on, at most 8;\n"
+"                       1: this thread alone)\n"
 "  -j, --json           print the result as JSON\n"
 "  -q, --quiet          print nothing but errors\n"
 "  -h, --help           this text\n"
@@ -370,6 +378,7 @@ static long do_call(const struct request *req, const int *pids,
 		.len = len,
 		.nr_pids = nr_pids,
 		.nr_nodes = req->nr_nodes,
+		.workers = req->workers,
 	};
 
 	return syscall(__NR_migrate_pages2, &args, sizeof(args));
@@ -555,9 +564,10 @@ static void print_json(const struct request *req, long left,
 	printf("{\"pairs\":[");
 	for (i = 0; i < req->nr_nodes; i++)
 		printf("%s[%d,%d]", i ? "," : "", req->old_nodes[i], req->new_nodes[i]);
-	printf("],\"all\":%s,\"dry_run\":%s,\"left\":%ld,",
+	printf("],\"all\":%s,\"dry_run\":%s,\"workers\":%u,\"left\":%ld,",
 	       req->flags & MIGRATE_PAGES2_MOVE_ALL ? "true" : "false",
-	       req->flags & MIGRATE_PAGES2_DRY_RUN ? "true" : "false", left);
+	       req->flags & MIGRATE_PAGES2_DRY_RUN ? "true" : "false",
+	       req->workers, left);
 	printf("\"stats\":{\"scanned\":%llu,", (unsigned long long)st->scanned);
 	printf("\"moved\":%llu,", (unsigned long long)st->moved);
 	printf("\"shared\":%llu,", (unsigned long long)st->shared);
@@ -588,7 +598,8 @@ static void print_text(const struct request *req, long left,
 	       (unsigned long long)st->shared, (unsigned long long)st->busy,
 	       (unsigned long long)st->no_memory, (unsigned long long)st->split,
 	       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: nothing moved)" : "");
-	printf("%.1f MiB in %.3f s, %.1f MiB/s\n", mib, secs, secs > 0 ? mib / secs : 0);
+	printf("%.1f MiB in %.3f s, %.1f MiB/s, %u worker%s\n", mib, secs,
+	       secs > 0 ? mib / secs : 0, req->workers, req->workers == 1 ? "" : "s");
 	if (left > 0) {
 		printf("%ld pages stayed: ", left);
 		printf("%llu shared (mapped by several processes: add --all), ",
@@ -600,6 +611,18 @@ static void print_text(const struct request *req, long left,
 	}
 }
 
+/* The CPUs this tool may run on, at most DEFAULT_WORKERS. */
+static unsigned int default_workers(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > DEFAULT_WORKERS ? DEFAULT_WORKERS : n;
+}
+
 static void parse_args(struct request *req, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -609,6 +632,7 @@ static void parse_args(struct request *req, int argc, char **argv)
 		{ "range", required_argument, NULL, 'r' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -619,7 +643,7 @@ static void parse_args(struct request *req, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:anr:c:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:anr:c:w:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			parse_map(req, optarg);
@@ -642,6 +666,12 @@ static void parse_args(struct request *req, int argc, char **argv)
 			req->rate = strtod(optarg, &end);
 			if (*end || req->rate <= 0)
 				die("--rate '%s': expected MiB/s, a positive number", optarg);
+			break;
+		case 'w':
+			req->workers = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || req->workers < 1 || req->workers > MAX_WORKERS)
+				die("--workers '%s': expected a number from 1 to %d",
+				    optarg, MAX_WORKERS);
 			break;
 		case 'j':
 			req->json = true;
@@ -673,6 +703,8 @@ static void parse_args(struct request *req, int argc, char **argv)
 	if (ranged && req->nr_pids != 1)
 		die("--range takes exactly one process");
 	check_destinations(req);
+	if (!req->workers)
+		req->workers = default_workers();
 }
 
 int main(int argc, char **argv)

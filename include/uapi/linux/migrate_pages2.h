@@ -19,6 +19,9 @@
  *	whole address space
  * @nr_pids: number of entries in @pids
  * @nr_nodes: number of pairs in @old_nodes and @new_nodes
+ * @workers: (VER1) threads that may move this call's pages at once: the
+ *	caller and up to @workers - 1 helpers; 0 or 1 means the caller alone
+ * @reserved: (VER1) must be 0
  *
  * Passed with its size; later versions only add fields at the end.
  */
@@ -32,9 +35,12 @@ struct migrate_pages_args {
 	__u64 len;
 	__u32 nr_pids;
 	__u32 nr_nodes;
+	__u32 workers;
+	__u32 reserved;
 };
 
 #define MIGRATE_PAGES_ARGS_SIZE_VER0	64
+#define MIGRATE_PAGES_ARGS_SIZE_VER1	72
 
 /**
  * struct migrate_pages_stats - what migrate_pages2(2) did, in base pages

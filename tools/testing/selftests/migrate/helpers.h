@@ -29,43 +29,6 @@
 #define PAGE		4096UL
 #define MAX_TEST_NODES	4
 
-static inline long sys_migrate_pages2(const void *args, size_t size)
-{
-	return syscall(__NR_migrate_pages2, args, size);
-}
-
-/*
- * migrate_pages2() on one pid (0: the caller) with the given pairs, on
- * [start, start + len), or on the whole address space if len is 0.
- */
-static inline long mp2_call_range(int pid, uint64_t flags, const int *old_nodes,
-				  const int *new_nodes, unsigned int nr_nodes,
-				  void *start, unsigned long len,
-				  struct migrate_pages_stats *stats)
-{
-	struct migrate_pages_args args = {
-		.flags = flags,
-		.pids = (uintptr_t)&pid,
-		.old_nodes = (uintptr_t)old_nodes,
-		.new_nodes = (uintptr_t)new_nodes,
-		.stats = (uintptr_t)stats,
-		.start = len ? (uintptr_t)start : 0,
-		.len = len,
-		.nr_pids = 1,
-		.nr_nodes = nr_nodes,
-	};
-
-	return sys_migrate_pages2(&args, sizeof(args));
-}
-
-static inline long mp2_call(int pid, uint64_t flags, const int *old_nodes,
-			    const int *new_nodes, unsigned int nr_nodes,
-			    struct migrate_pages_stats *stats)
-{
-	return mp2_call_range(pid, flags, old_nodes, new_nodes, nr_nodes,
-			      NULL, 0, stats);
-}
-
 static inline long sys_set_mempolicy(int mode, const unsigned long *mask,
 				     unsigned long maxnode)
 {
@@ -213,6 +176,83 @@ static inline long read_key(const char *file, const char *key)
 	}
 	fclose(f);
 	return val;
+}
+
+/*
+ * Pages isolated from the LRU now, all nodes: nr_isolated_anon and
+ * nr_isolated_file, with the per-CPU counts folded in first.  -1 if that
+ * cannot be done (not root).
+ */
+static inline long isolated_pages(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "1", 1) == 1;
+	close(fd);
+	if (!ok)
+		return -1;
+	return read_key("/proc/vmstat", "nr_isolated_anon ") +
+	       read_key("/proc/vmstat", "nr_isolated_file ");
+}
+
+/*
+ * What every call through sys_migrate_pages2() does: ask for this many
+ * workers (VER1), and, if watched, check that the call left no page
+ * isolated: the count of isolated pages must be back to its value before
+ * the call within 200 ms (others' isolations come and go; a leak stays).
+ */
+static unsigned int mp2_workers;
+static bool mp2_watch_isolated;
+static unsigned long mp2_isolated_leaks;
+
+static inline long sys_migrate_pages2(const void *args, size_t size)
+{
+	long before = mp2_watch_isolated ? isolated_pages() : -1;
+	long r = syscall(__NR_migrate_pages2, args, size);
+	int err = errno, i;
+
+	for (i = 0; before >= 0 && i < 20 && isolated_pages() != before; i++)
+		usleep(10000);
+	if (before >= 0 && i == 20)
+		mp2_isolated_leaks++;
+	errno = err;
+	return r;
+}
+
+/*
+ * migrate_pages2() on one pid (0: the caller) with the given pairs, on
+ * [start, start + len), or on the whole address space if len is 0.
+ */
+static inline long mp2_call_range(int pid, uint64_t flags, const int *old_nodes,
+				  const int *new_nodes, unsigned int nr_nodes,
+				  void *start, unsigned long len,
+				  struct migrate_pages_stats *stats)
+{
+	struct migrate_pages_args args = {
+		.flags = flags,
+		.pids = (uintptr_t)&pid,
+		.old_nodes = (uintptr_t)old_nodes,
+		.new_nodes = (uintptr_t)new_nodes,
+		.stats = (uintptr_t)stats,
+		.start = len ? (uintptr_t)start : 0,
+		.len = len,
+		.nr_pids = 1,
+		.nr_nodes = nr_nodes,
+		.workers = mp2_workers,
+	};
+
+	return sys_migrate_pages2(&args, sizeof(args));
+}
+
+static inline long mp2_call(int pid, uint64_t flags, const int *old_nodes,
+			    const int *new_nodes, unsigned int nr_nodes,
+			    struct migrate_pages_stats *stats)
+{
+	return mp2_call_range(pid, flags, old_nodes, new_nodes, nr_nodes,
+			      NULL, 0, stats);
 }
 
 /*

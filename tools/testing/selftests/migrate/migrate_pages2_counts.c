@@ -28,6 +28,19 @@ FIXTURE(counts) {
 	int hog_node;
 };
 
+/* Every test runs with the caller alone, and with helper threads. */
+FIXTURE_VARIANT(counts) {
+	unsigned int workers;
+};
+
+FIXTURE_VARIANT_ADD(counts, caller) {
+	.workers = 0,
+};
+
+FIXTURE_VARIANT_ADD(counts, workers4) {
+	.workers = 4,
+};
+
 FIXTURE_SETUP(counts)
 {
 	self->buf = NULL;
@@ -36,6 +49,9 @@ FIXTURE_SETUP(counts)
 	self->hog_node = -1;
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
+	mp2_workers = variant->workers;
+	mp2_watch_isolated = true;
+	mp2_isolated_leaks = 0;
 }
 
 FIXTURE_TEARDOWN(counts)
@@ -46,6 +62,8 @@ FIXTURE_TEARDOWN(counts)
 		munmap(self->buf, self->len);
 	if (self->hog_node >= 0)
 		set_node_hugepages(self->hog_node, 0);
+	/* No call left a page isolated. */
+	EXPECT_EQ(0, mp2_isolated_leaks);
 }
 
 static unsigned long on_node(int pid, char *buf, unsigned long npages, int node)
@@ -317,6 +335,8 @@ TEST_F(counts, pages_under_migration_count_busy)
 	ASSERT_TRUE(b.pages && b.nodes && b.status);
 	for (i = 0; i < NPAGES; i++)
 		b.pages[i] = self->buf + i * PAGE;
+	/* The bouncer's own isolations come and go all the time. */
+	mp2_watch_isolated = false;
 	ASSERT_EQ(0, pthread_create(&th, NULL, bounce, &b));
 	for (round = 0; round < ROUNDS; round++) {
 		bool dry = round % 2 == 0;
@@ -384,6 +404,12 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	char c, *fresh;
 	int memfd;
 
+	/*
+	 * The caller alone: the stale pages are the ones it frees on its own
+	 * CPU (helpers allocate and free on theirs), and it must still be
+	 * walking its filler when the second target faults.
+	 */
+	mp2_workers = 0;
 	on_cpu(0);
 	/* [pinned shmem on 0][filler on 3] here, [fresh on 1] in the target */
 	self->len = off_fresh + FRESH * PAGE;
@@ -444,7 +470,7 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 			.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
 			.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
 			.start = (uintptr_t)self->buf, .len = self->len,
-			.nr_pids = 2, .nr_nodes = 3,
+			.nr_pids = 2, .nr_nodes = 3, .workers = mp2_workers,
 		};
 
 		r = sys_migrate_pages2(&a, sizeof(a));

@@ -42,6 +42,8 @@ FIXTURE_VARIANT(errors) {
 	uint64_t flags;
 	uint32_t nr_pids;
 	uint32_t nr_nodes;
+	uint32_t workers;
+	uint32_t reserved;
 	int old_nodes[2];
 	int new_nodes[2];
 	uint64_t start;
@@ -58,7 +60,7 @@ FIXTURE_VARIANT(errors) {
 FIXTURE_VARIANT_ADD(errors, size_below_ver0) {
 	VALID, .size = MIGRATE_PAGES_ARGS_SIZE_VER0 - 8, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, size_above_nonzero_tail) {
-	VALID, .size = MIGRATE_PAGES_ARGS_SIZE_VER0 + 8, .tail_set = true, .err = E2BIG };
+	VALID, .size = MIGRATE_PAGES_ARGS_SIZE_VER1 + 8, .tail_set = true, .err = E2BIG };
 /* Over a page, even with a zero tail: nobody makes the kernel scan 64 GiB. */
 FIXTURE_VARIANT_ADD(errors, size_above_page) {
 	VALID, .size = PAGE + 8, .err = E2BIG };
@@ -74,6 +76,10 @@ FIXTURE_VARIANT_ADD(errors, nr_nodes_zero) {
 	VALID, .nr_nodes = 0, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, nr_nodes_over_max) {
 	VALID, .nr_nodes = 1 << 20, .err = EINVAL };
+FIXTURE_VARIANT_ADD(errors, workers_over_1024) {
+	VALID, .workers = 1025, .err = EINVAL };
+FIXTURE_VARIANT_ADD(errors, reserved_set) {
+	VALID, .reserved = 1, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, source_negative) {
 	VALID, .old_nodes = { -2 }, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, source_over_max) {
@@ -254,6 +260,8 @@ TEST_F(errors, fails_and_moves_nothing)
 		.len = variant->len,
 		.nr_pids = variant->nr_pids,
 		.nr_nodes = variant->nr_nodes,
+		.workers = variant->workers,
+		.reserved = variant->reserved,
 	};
 	req.tail[3] = variant->tail_set;
 

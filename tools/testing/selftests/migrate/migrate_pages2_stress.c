@@ -382,6 +382,8 @@ static void migrator(int dest)
 		}
 		if (rnd(&s) % 8 == 0)
 			a.flags |= MIGRATE_PAGES2_DRY_RUN;
+		/* The caller alone, or with up to 7 helpers. */
+		a.workers = rnd(&s) % 9;
 		if (rnd(&s) % 4 == 0) {
 			/* A range of the first target's memory, same address in all. */
 			unsigned long off = rnd(&s) % (STABLE / PAGE) * PAGE;
@@ -447,7 +449,8 @@ static int fuzz_pid(unsigned long *s, struct fuzz_ctx *c, bool pidfd)
 static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 {
 	static const size_t sizes[] = { 0, 1, 63, MIGRATE_PAGES_ARGS_SIZE_VER0,
-		MIGRATE_PAGES_ARGS_SIZE_VER0 + 8, PAGE, PAGE + 8, 1UL << 30 };
+		MIGRATE_PAGES_ARGS_SIZE_VER1, MIGRATE_PAGES_ARGS_SIZE_VER1 + 8, PAGE,
+		PAGE + 8, 1UL << 30 };
 	static const uint32_t counts[] = { 0, 1, 2, 3, 4, 64, 65, 1024, 1025, ~0U };
 	unsigned long s = getpid() * 0x9e3779b97f4a7c15UL;
 	struct fuzz_ctx c = { .pidfd = pidfd, .dead_pidfd = dead_pidfd };
@@ -487,6 +490,10 @@ static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 			     counts[rnd(&s) % ARRAY_SIZE(counts)];
 		a->nr_nodes = rnd(&s) % 2 ? rnd(&s) % 8 + 1 :
 			      counts[rnd(&s) % ARRAY_SIZE(counts)];
+		a->workers = rnd(&s) % 2 ? rnd(&s) % 9 :
+			     counts[rnd(&s) % ARRAY_SIZE(counts)];
+		if (rnd(&s) % 8 == 0)
+			a->reserved = rnd(&s);
 		if (rnd(&s) % 3 == 0) {
 			a->start = rnd(&s) % 2 ? (uintptr_t)board->victim_buf[0] : rnd(&s);
 			a->len = rnd(&s) % 2 ? STABLE : rnd(&s);

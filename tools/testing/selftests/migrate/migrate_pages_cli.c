@@ -244,6 +244,20 @@ TEST_F(cli, json_reads_back)
 	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
 }
 
+/* --workers is passed to the call and reported; the move is the same. */
+TEST_F(cli, workers_move_and_are_reported)
+{
+	EXPECT_EQ(0, run(self->out, "--json --workers 4 %s --map 0:2 %d", self->t.range,
+			 self->t.pid));
+	EXPECT_EQ(4, json_number(self->out, "workers"));
+	EXPECT_EQ(NPAGES, json_number(self->out, "moved"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	EXPECT_EQ(0, run(self->out, "--workers 1 %s --map 2:0 %d", self->t.range,
+			 self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, "1 worker\n"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+}
+
 TEST_F(cli, quiet_prints_nothing)
 {
 	EXPECT_EQ(0, run(self->out, "--quiet %s --map 0:1 %d", self->t.range, self->t.pid));
@@ -286,6 +300,10 @@ FIXTURE_VARIANT_ADD(cli_bad, range_unaligned) {
 	.args = "--range 0x1001:4K --map 0:1 %d", .says = "not page aligned" };
 FIXTURE_VARIANT_ADD(cli_bad, bad_rate) {
 	.args = "--rate fast --map 0:1 %d", .says = "--rate" };
+FIXTURE_VARIANT_ADD(cli_bad, zero_workers) {
+	.args = "--workers 0 --map 0:1 %d", .says = "--workers" };
+FIXTURE_VARIANT_ADD(cli_bad, too_many_workers) {
+	.args = "--workers 1025 --map 0:1 %d", .says = "from 1 to 1024" };
 FIXTURE_VARIANT_ADD(cli_bad, missing_cgroup) {
 	.args = "--cgroup no-such-group --map 0:1", .says = "cannot read" };
 
