@@ -3,7 +3,7 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo bench stress kernel cli run shell series clean deps fresh-check
+.PHONY: test demo bench profile stress kernel cli run shell series clean deps fresh-check
 
 test:
 	$(MP2) test
@@ -12,9 +12,18 @@ demo:
 	$(MP2) demo
 
 # make bench [REPS=5] [SCALE=1] [ONLY=1,3,8]; a full run updates results/
+# make bench PROFILE=1 is make profile
 bench:
+ifeq ($(PROFILE),1)
+	$(MP2) profile
+else
 	$(MP2) bench $(if $(REPS),--reps $(REPS)) $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(ONLY),--only $(ONLY))
+endif
+
+# the function profiler on one move per method; writes results/profile.md
+profile:
+	$(MP2) profile
 
 # make stress [SECONDS=30]: per stress test, on a KASAN + kmemleak kernel
 stress:

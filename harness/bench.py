@@ -11,9 +11,13 @@ import collections
 import statistics
 
 MP2 = 'migrate_pages2'
+# migrate_pages2 with 1 (the caller alone), 2 and 4 workers.
+MP2S = (MP2, MP2 + '-w2', MP2 + '-w4')
+WORKERS = {MP2: 1, MP2 + '-w2': 2, MP2 + '-w4': 4}
 BASELINES = ('migrate_pages', 'move_pages')
 LABEL = {'migrate_pages': 'migrate_pages(2)', 'move_pages': 'move_pages(2)',
-	 'memcpy': 'memcpy', MP2: 'migrate_pages2'}
+	 'memcpy': 'memcpy', MP2: 'migrate_pages2', MP2 + '-w2': 'migrate_pages2 w=2',
+	 MP2 + '-w4': 'migrate_pages2 w=4'}
 MIB = 1 << 20
 GIB = 1 << 30
 
@@ -28,13 +32,25 @@ class Results:
 		self.stall = collections.defaultdict(list)	# (id, method) -> [(us, us)]
 		self.thp = collections.defaultdict(list)	# (id, method) -> [kB]
 		self.done = None				# (samples, pages verified)
+		# (id, method) -> {function: [hits, total us]}, summed over CPUs
+		self.profile = collections.defaultdict(dict)
 
 
 def parse(lines):
 	"""Results from console lines; anything else on the console is ignored."""
 	r = Results()
+	prof = None
 	for line in lines:
 		f = line.split()
+		if f and f[0] == 'MP2-PROFILE' and len(f) == 3:
+			prof = r.profile[(f[1], f[2])]
+			continue
+		if f and f[0] == 'MP2-PROFILE-END':
+			prof = None
+			continue
+		if prof is not None:
+			profile_line(prof, f)
+			continue
 		if not f or not f[0].startswith('MP2-BENCH'):
 			continue
 		tag = f[0]
@@ -50,6 +66,44 @@ def parse(lines):
 		elif tag == 'MP2-BENCH-DONE' and len(f) == 3:
 			r.done = (int(f[1]), int(f[2]))
 	return r
+
+
+def profile_line(prof, f):
+	"""Add one line of a trace_stat/function<cpu> file:
+	'name hits time us avg us s^2 us'."""
+	if len(f) >= 4 and f[3] == 'us' and f[1].isdigit():
+		try:
+			us = float(f[2])
+		except ValueError:
+			return
+		hits_us = prof.setdefault(f[0], [0, 0.0])
+		hits_us[0] += int(f[1])
+		hits_us[1] += us
+
+
+def profile_table(r, top=25):
+	"""The functions with the most total time (children included: the
+	function graph tracer's default), side by side for each profiled
+	method of each scenario."""
+	out = []
+	for sid in sorted({k[0] for k in r.profile}):
+		meths = [m for (i, m) in r.profile if i == sid]
+		ranked = {m: sorted(r.profile[(sid, m)].items(), key=lambda kv: -kv[1][1])[:top]
+			  for m in meths}
+		out += ['', 'Scenario %s (%s): top %d functions by total time, all CPUs.' %
+			(sid, r.titles.get(sid, ''), top), '']
+		out.append('| rank |' + ''.join(' %s | ms | hits |' % LABEL.get(m, m) for m in meths))
+		out.append('|---|' + '---|---|---|' * len(meths))
+		for i in range(top):
+			row = '| %d |' % (i + 1)
+			for m in meths:
+				if i < len(ranked[m]):
+					name, (hits, us) = ranked[m][i]
+					row += ' `%s` | %.1f | %d |' % (name, us / 1000, hits)
+				else:
+					row += ' | | |'
+			out.append(row)
+	return out
 
 
 def median(xs):
@@ -79,49 +133,69 @@ def scaling_ids(r):
 
 
 def main_table(r):
-	"""Scenarios 1-7: one row per mainline way of doing the same thing."""
-	rows = ['| # | scenario | mainline | mainline median [min-max] | '
-		'migrate_pages2 median [min-max] | ratio |',
-		'|---|---|---|---|---|---|']
+	"""Scenarios 1-7: one row per mainline way of doing the same thing, with
+	migrate_pages2's median and ratio for each worker count it ran with."""
+	head = '| # | scenario | mainline | mainline median [min-max] |'
+	rule = '|---|---|---|---|'
+	for m in MP2S:
+		head += ' w=%d median [min-max] | ratio |' % WORKERS[m]
+		rule += '---|---|'
+	rows = [head, rule]
 	for sid, title in r.titles.items():
 		if sid in scaling_ids(r):
 			continue
-		ours = r.times.get((sid, MP2))
 		for base in BASELINES:
 			theirs = r.times.get((sid, base))
 			if theirs is None:
 				continue
-			rows.append('| %s | %s | %s | %s | %s | %s |' % (
-				sid, title, LABEL[base], cell(theirs), cell(ours),
-				ratio(theirs, ours)))
+			row = '| %s | %s | %s | %s |' % (sid, title, LABEL[base], cell(theirs))
+			for m in MP2S:
+				ours = r.times.get((sid, m))
+				row += ' %s | %s |' % (cell(ours), ratio(theirs, ours))
+			rows.append(row)
 		for k, what in ((0, 'worst mmap+munmap in the target'),
 				(1, 'worst page touch in the target')):
 			ours_s = [s[k] for s in r.stall.get((sid, MP2), [])]
 			for base in BASELINES:
 				theirs_s = [s[k] for s in r.stall.get((sid, base), [])]
 				if theirs_s:
-					rows.append('| %s | %s | %s | %s | %s | %s |' % (
+					rows.append('| %s | %s | %s | %s | %s | %s |%s' % (
 						sid, what, LABEL[base],
 						cell(theirs_s, 'ms', 1e-3),
 						cell(ours_s, 'ms', 1e-3),
-						ratio(theirs_s, ours_s)))
+						ratio(theirs_s, ours_s),
+						' - | - |' * (len(MP2S) - 1)))
 	return rows
 
 
 def scaling_table(r):
-	"""Scenarios 8 and 9: time per GiB by size, and the copy reference."""
-	rows = ['| size | migrate_pages(2) s/GiB | migrate_pages2 s/GiB | ratio | '
-		'memcpy s/GiB | migrate_pages2 / memcpy |',
-		'|---|---|---|---|---|---|']
+	"""Scenarios 8 and 9: time per GiB by size for each worker count, and the
+	copy reference."""
+	head = '| size | migrate_pages(2) s/GiB |'
+	rule = '|---|---|'
+	for m in MP2S:
+		head += ' w=%d s/GiB | ratio |' % WORKERS[m]
+		rule += '---|---|'
+	head += ' memcpy s/GiB |' + ''.join(' w=%d / memcpy |' % WORKERS[m] for m in MP2S)
+	rule += '---|' * (1 + len(MP2S))
+	rows = [head, rule]
 	for sid in scaling_ids(r):
 		per_gib = GIB / r.bytes[sid]
-		med = {m: median(r.times.get((sid, m), [])) for m in ('migrate_pages', MP2, 'memcpy')}
-		rows.append('| %d MiB | %s | %s | %s | %s | %s |' % (
-			r.bytes[sid] // MIB,
-			*(fmt(med[m] * per_gib) if med[m] else '-' for m in ('migrate_pages', MP2)),
-			ratio(r.times.get((sid, 'migrate_pages')), r.times.get((sid, MP2))),
-			fmt(med['memcpy'] * per_gib) if med['memcpy'] else '-',
-			'%.1f' % (med[MP2] / med['memcpy']) if med[MP2] and med['memcpy'] else '-'))
+		med = {m: median(r.times.get((sid, m), []))
+		       for m in ('migrate_pages', 'memcpy') + MP2S}
+
+		def per(m):
+			return fmt(med[m] * per_gib) if med[m] else '-'
+
+		row = '| %d MiB | %s |' % (r.bytes[sid] // MIB, per('migrate_pages'))
+		for m in MP2S:
+			row += ' %s | %s |' % (per(m), ratio(r.times.get((sid, 'migrate_pages')),
+							  r.times.get((sid, m))))
+		row += ' %s |' % per('memcpy')
+		for m in MP2S:
+			row += ' %s |' % ('%.1f' % (med[m] / med['memcpy'])
+					  if med[m] and med['memcpy'] else '-')
+		rows.append(row)
 	return rows
 
 
@@ -133,13 +207,16 @@ def thp_lines(r):
 	return out
 
 
+PLOTTED = MP2S + ('migrate_pages', 'memcpy')
+
+
 def plot_data(r):
 	"""gnuplot data: size in MiB, then MiB/s medians for each method."""
-	lines = ['# size_mib migrate_pages2 migrate_pages memcpy  (MiB/s, medians)']
+	lines = ['# size_mib %s  (MiB/s, medians)' % ' '.join(PLOTTED)]
 	for sid in scaling_ids(r):
 		mib = r.bytes[sid] / MIB
 		vals = []
-		for m in (MP2, 'migrate_pages', 'memcpy'):
+		for m in PLOTTED:
 			med = median(r.times.get((sid, m), []))
 			vals.append('%.2f' % (mib / med) if med else 'NaN')
 		lines.append('%d %s' % (mib, ' '.join(vals)))
@@ -151,7 +228,9 @@ def report(r, header):
 	reps = max((len(v) for v in r.times.values()), default=0)
 	out = list(header)
 	out += ['', 'Medians of %d samples per cell, [min-max]; ratio = mainline / '
-		'migrate_pages2 (above 1: migrate_pages2 is faster, or stalls less).' % reps,
+		'migrate_pages2 (above 1: migrate_pages2 is faster, or stalls less); '
+		'w=N: migrate_pages2 with N workers (the caller and N-1 helper '
+		'threads).' % reps,
 		'Placement of every page was checked after every sample (move_pages() '
 		'with NULL nodes), and the job checked its data.', '']
 	out += main_table(r)

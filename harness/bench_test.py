@@ -24,6 +24,7 @@ class BenchTest(unittest.TestCase):
 		self.assertEqual(self.r.bytes['8-64'], 67108864)
 		self.assertEqual(self.r.stall[('7', 'migrate_pages')], [(1500.0, 20.0), (900.0, 40.0)])
 		self.assertEqual(self.r.done, (14, 1000))
+		self.assertEqual(self.r.times[('1', 'migrate_pages2-w4')], [0.08])
 
 	def test_medians_and_ratio(self):
 		self.assertEqual(bench.median([0.2, 0.3, 0.1]), 0.2)
@@ -34,18 +35,32 @@ class BenchTest(unittest.TestCase):
 	def test_table_rows(self):
 		rows = bench.main_table(self.r)
 		row = [x for x in rows if x.startswith('| 1 |') and 'move_pages' in x][0]
-		self.assertIn('| 0.25 s [0.25-0.25] | 0.2 s [0.1-0.3] | 1.25 |', row)
+		# w=1 0.2 s, w=2 not run, w=4 0.08 s against move_pages 0.25 s
+		self.assertIn('| 0.25 s [0.25-0.25] | 0.2 s [0.1-0.3] | 1.25 | - | - |'
+			      ' 0.08 s [0.08-0.08] | 3.12 |', row)
 		stall = [x for x in rows if 'mmap+munmap' in x][0]
 		# worst 1.2 ms (median of 1.5, 0.9) against ours 0.01 ms
 		self.assertIn('1.2 ms', stall)
-		self.assertTrue(stall.endswith('| 120.00 |'))
+		self.assertIn('| 120.00 |', stall)
+		self.assertEqual(stall.count('|'), rows[0].count('|'))
 
 	def test_scaling(self):
 		rows = bench.scaling_table(self.r)
-		# 64 MiB in 1 s is 16 s/GiB; ours 0.5 s is 8 s/GiB; memcpy 0.1 s
-		self.assertEqual(rows[2], '| 64 MiB | 16 | 8 | 2.00 | 1.6 | 5.0 |')
+		# 64 MiB in 1 s is 16 s/GiB; w=1 0.5 s is 8 s/GiB; w=2 0.25 s is
+		# 4 s/GiB; memcpy 0.1 s
+		self.assertEqual(rows[2], '| 64 MiB | 16 | 8 | 2.00 | 4 | 4.00 | - | - |'
+			      ' 1.6 | 5.0 | 2.5 | - |')
 		self.assertEqual(bench.plot_data(self.r).splitlines()[1],
-				 '64 128.00 64.00 640.00')
+				 '64 128.00 256.00 NaN 64.00 640.00')
+
+	def test_profile(self):
+		prof = self.r.profile[('1', 'migrate_pages2')]
+		# summed over the two CPUs' files
+		self.assertEqual(prof['migrate_pages_batch'], [5, 1000.0])
+		rows = bench.profile_table(self.r, top=2)
+		first = [x for x in rows if x.startswith('| 1 |')][0]
+		self.assertEqual(first, '| 1 | `migrate_pages_batch` | 1.0 | 5 |'
+				 ' `__x64_sys_migrate_pages` | 1.2 | 1 |')
 
 	def test_report_counts_samples(self):
 		text = bench.report(self.r, ['# t'])

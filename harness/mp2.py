@@ -640,6 +640,43 @@ def cmd_bench(args):
 	log('results: %s' % ', '.join(sorted(paths.values())))
 
 
+PROFILE_CONFIG = os.path.join(HARNESS, 'configs', 'profile.config')
+
+
+def cmd_profile(args):
+	"""The bench kernel with the function profiler: one 256 MiB move of base
+	pages (scenario 1) by each method, the top functions by total time side
+	by side.  Writes results/profile.md."""
+	global NODE_MEM_MB
+	phase_deps()
+	use_build('kbuild-profile')
+	kernel([PROFILE_CONFIG], base=[f for f in FRAGMENTS if not f.endswith('test.config')])
+	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
+	cpio = make_initramfs('profile', 'mp2-bench -p -r 1 -o 1', [])
+	lines, timed_out = boot(cpio, 'profile.log', args.timeout, echo=args.verbose)
+	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
+	reports = ktap.kernel_reports(lines)
+	rc = ktap.exit_status(lines)
+	for r in reports:
+		print('\n'.join(r))
+	if timed_out or rc is None or rc or reports:
+		print('\n'.join(out[-20:]))
+		die('profile run failed (see %s)' % os.path.join(OUT, 'profile.log'))
+	res = bench.parse(out)
+	text = '\n'.join(['# migrate_pages2 profile', '',
+			  'The bench kernel with CONFIG_FUNCTION_PROFILER (function graph '
+			  'tracer: a function\'s time includes its children\'s), one sample '
+			  'of each method, linux-source-6.12 %s, `mp2-bench -p -r 1 -o 1`, %s. '
+			  'Times are under QEMU TCG with the profiler on: compare within a '
+			  'column, and between columns only roughly.' %
+			  (debian_version(), time.strftime('%Y-%m-%d'))] +
+			 bench.profile_table(res)) + '\n'
+	os.makedirs(RESULTS, exist_ok=True)
+	write_if_changed(os.path.join(RESULTS, 'profile.md'), text.encode())
+	print(text)
+	log('results: %s' % os.path.join(RESULTS, 'profile.md'))
+
+
 def update_readme(text):
 	"""Replace the README's benchmark section with the latest report."""
 	path = os.path.join(TOP, 'README.md')
@@ -800,6 +837,10 @@ def main():
 	b.add_argument('--only', help='scenario ids, e.g. 1,3,8')
 	b.add_argument('--timeout', type=int, default=3600)
 	b.add_argument('-v', '--verbose', action='store_true')
+	pr = sub.add_parser('profile', help='function profile of one move per method')
+	pr.set_defaults(func=cmd_profile)
+	pr.add_argument('--timeout', type=int, default=3600)
+	pr.add_argument('-v', '--verbose', action='store_true')
 	st = sub.add_parser('stress', help='stress on a KASAN + kmemleak kernel')
 	st.set_defaults(func=cmd_stress)
 	st.add_argument('--seconds', type=int, default=30, help='per stress test')

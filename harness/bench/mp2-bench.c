@@ -13,14 +13,21 @@
  * a benchmark that moves nothing, or loses data, stops with status 1 instead
  * of looking fast.
  *
+ * migrate_pages2 runs with workers = 1 (the caller alone), 2 and 4 where the
+ * scenario says so: the methods "migrate_pages2", "migrate_pages2-w2" and
+ * "migrate_pages2-w4".
+ *
  * Output, one line per fact, parsed on the host:
  *   MP2-BENCH-SCENARIO <id> <title>
  *   MP2-BENCH <id> <method> <bytes> <seconds>
  *   MP2-BENCH-STALL <id> <method> <worst mmap+munmap us> <worst touch us>
  *   MP2-BENCH-DONE <samples> <pages verified>
+ * and with -p, around each sample, the function profiler's counts:
+ *   MP2-PROFILE <id> <method>, the trace_stat/function* files, MP2-PROFILE-END
  *
- * Usage: mp2-bench [-r reps] [-s scale] [-o id,id,...]
- *   -s divides region sizes (floor 2 MiB) for a quick run.
+ * Usage: mp2-bench [-r reps] [-s scale] [-o id,id,...] [-p]
+ *   -s divides region sizes (floor 2 MiB) for a quick run;
+ *   -p profiles each sample (a kernel with CONFIG_FUNCTION_PROFILER).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,10 +62,16 @@
 #define CHUNK		65536UL			/* pages per move_pages() call */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum method { MP2, MIGRATE_PAGES, MOVE_PAGES, COPY, NR_METHODS };
+enum method { MP2, MP2_W2, MP2_W4, MIGRATE_PAGES, MOVE_PAGES, COPY, NR_METHODS };
 
 static const char *const method_name[NR_METHODS] = {
-	"migrate_pages2", "migrate_pages", "move_pages", "memcpy",
+	"migrate_pages2", "migrate_pages2-w2", "migrate_pages2-w4",
+	"migrate_pages", "move_pages", "memcpy",
+};
+
+/* migrate_pages2's workers for each of its methods. */
+static const unsigned int method_workers[NR_METHODS] = {
+	[MP2] = 1, [MP2_W2] = 2, [MP2_W4] = 4,
 };
 
 struct region {
@@ -91,23 +104,24 @@ struct scenario {
 #define N(x)		(1UL << (x))
 #define R(sz, a, b, ...)	{ .size = (sz), .node = { (a), (b) }, __VA_ARGS__ }
 #define ALL3		(M(MP2) | M(MIGRATE_PAGES) | M(MOVE_PAGES))
+#define WORKERS		(M(MP2_W2) | M(MP2_W4))
 #define ONE(a, b)	.nr_calls = 1, .calls = { { N(a), N(b) } }
 
 static const struct scenario scenarios[] = {
 	{ .id = "1", .title = "256 MiB of base pages, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(256 * MIB, 0, 1) },
-	  .methods = ALL3, ONE(0, 1) },
+	  .methods = ALL3 | WORKERS, ONE(0, 1) },
 	{ .id = "2", .title = "256 MiB of THP, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(256 * MIB, 0, 1, .thp = true) },
 	  .methods = ALL3, ONE(0, 1) },
 	{ .id = "3", .title = "shift [0,1,2] -> [1,2,3], 3 x 64 MiB",
 	  .nr_regions = 3,
 	  .r = { R(64 * MIB, 0, 1), R(64 * MIB, 1, 2), R(64 * MIB, 2, 3) },
-	  .methods = ALL3, .nr_calls = 1,
+	  .methods = ALL3 | WORKERS, .nr_calls = 1,
 	  .calls = { { N(0) | N(1) | N(2), N(1) | N(2) | N(3) } } },
 	{ .id = "4", .title = "swap 0 <-> 1, 2 x 128 MiB (mainline: 3 calls via node 2)",
 	  .nr_regions = 2, .r = { R(128 * MIB, 0, 1), R(128 * MIB, 1, 0) },
-	  .methods = ALL3, .nr_calls = 3,
+	  .methods = ALL3 | WORKERS, .nr_calls = 3,
 	  .calls = { { N(0), N(2) }, { N(1), N(0) }, { N(2), N(1) } } },
 	{ .id = "5", .title = "2 MiB range inside a 1 GiB process, node 0 -> 1",
 	  .nr_regions = 3,
@@ -117,14 +131,14 @@ static const struct scenario scenarios[] = {
 	{ .id = "6", .title = "job of 8 processes, 64 MiB shared + 16 MiB each, node 0 -> 1",
 	  .nr_procs = 8, .nr_regions = 2,
 	  .r = { R(64 * MIB, 0, 1, .shared = true), R(16 * MIB, 0, 1) },
-	  .methods = M(MP2) | M(MIGRATE_PAGES), ONE(0, 1) },
+	  .methods = M(MP2) | WORKERS | M(MIGRATE_PAGES), ONE(0, 1) },
 	{ .id = "7", .title = "target stall while 1 GiB moves, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(GIB, 0, 1) },
 	  .methods = M(MP2) | M(MIGRATE_PAGES), ONE(0, 1), .stall = true },
 #define SCALE(mib)							\
 	{ .id = "8-" #mib, .title = #mib " MiB of base pages, node 0 -> 1",	\
 	  .nr_regions = 1, .r = { R((mib) * MIB, 0, 1) },		\
-	  .methods = M(MP2) | M(MIGRATE_PAGES) | M(COPY), ONE(0, 1) }
+	  .methods = M(MP2) | WORKERS | M(MIGRATE_PAGES) | M(COPY), ONE(0, 1) }
 	SCALE(64), SCALE(128), SCALE(256), SCALE(512), SCALE(1024),
 };
 
@@ -473,7 +487,7 @@ static unsigned long verify(const struct job *j, int to)
 	return total;
 }
 
-static void call_mp2(const struct job *j, int to)
+static void call_mp2(const struct job *j, int to, unsigned int workers)
 {
 	const struct scenario *s = j->s;
 	int old[MAX_REGIONS], new[MAX_REGIONS], nr = 0, i, k;
@@ -485,6 +499,7 @@ static void call_mp2(const struct job *j, int to)
 		.new_nodes = (uintptr_t)new,
 		.stats = (uintptr_t)&st,
 		.nr_pids = j->nr,
+		.workers = workers,
 	};
 
 	for (i = 0; i < s->nr_regions; i++) {
@@ -630,6 +645,48 @@ static unsigned long moved_bytes(const struct job *j)
 
 static unsigned long samples, verified;
 
+/* ------------------------------------------------------------ profile */
+#define TRACING		"/sys/kernel/tracing/"
+static bool profile;
+
+static void write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		die(path);
+}
+
+/* Reset the function profiler's counts and start counting. */
+static void profile_start(void)
+{
+	write_str(TRACING "function_profile_enabled", "0");
+	write_str(TRACING "function_profile_enabled", "1");
+}
+
+/* Stop counting and print every CPU's counts for the host. */
+static void profile_dump(const char *id, const char *method)
+{
+	char path[128], line[512];
+	int cpu;
+
+	write_str(TRACING "function_profile_enabled", "0");
+	printf("MP2-PROFILE %s %s\n", id, method);
+	for (cpu = 0; ; cpu++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), TRACING "trace_stat/function%d", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			fputs(line, stdout);
+		fclose(f);
+	}
+	printf("MP2-PROFILE-END\n");
+	fflush(stdout);
+}
+
 static void run_scenario(const struct scenario *s, int reps)
 {
 	struct page_list l = { 0 };
@@ -673,14 +730,18 @@ static void run_scenario(const struct scenario *s, int reps)
 				prepare_move_pages(&j, to, &l);
 			if (s->stall)
 				job_ask(&j, 's', v);
+			if (profile)
+				profile_start();
 			t = now();
-			if (meth == MP2)
-				call_mp2(&j, to);
+			if (method_workers[meth])
+				call_mp2(&j, to, method_workers[meth]);
 			else if (meth == MIGRATE_PAGES)
 				call_migrate_pages(&j, to);
 			else
 				call_move_pages(&j, &l);
 			t = now() - t;
+			if (profile)
+				profile_dump(s->id, method_name[meth]);
 			if (s->stall) {
 				job_ask(&j, 'e', v);
 				printf("MP2-BENCH-STALL %s %s %.1f %.1f\n", s->id,
@@ -729,8 +790,10 @@ int main(int argc, char **argv)
 	cpu_set_t cpus;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "r:s:o:")) != -1) {
-		if (opt == 'r')
+	while ((opt = getopt(argc, argv, "r:s:o:p")) != -1) {
+		if (opt == 'p')
+			profile = true;
+		else if (opt == 'r')
 			reps = atoi(optarg);
 		else if (opt == 's')
 			scale = strtoul(optarg, NULL, 0);

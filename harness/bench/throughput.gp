@@ -9,6 +9,8 @@ set ylabel "throughput (MiB/s)"
 set logscale xy 2
 set key top left
 set grid
-plot data using 1:2 with linespoints lw 2 title "migrate_pages2", \
-     data using 1:3 with linespoints lw 2 title "migrate_pages(2)", \
-     data using 1:4 with linespoints lw 1 dt 2 title "memcpy, same bytes (reference)"
+plot data using 1:2 with linespoints lw 2 title "migrate_pages2, 1 worker", \
+     data using 1:3 with linespoints lw 2 title "migrate_pages2, 2 workers", \
+     data using 1:4 with linespoints lw 2 title "migrate_pages2, 4 workers", \
+     data using 1:5 with linespoints lw 2 title "migrate_pages(2)", \
+     data using 1:6 with linespoints lw 1 dt 2 title "memcpy, same bytes (reference)"
