@@ -22,7 +22,6 @@
 #include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/swap.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 #include <kunit/visibility.h>
@@ -110,17 +109,11 @@ VISIBLE_IF_KUNIT int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 		call->map[old_nodes[i]] = new_nodes[i];
 	}
 
-	nodes_clear(call->moving);
-	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		if (any != NUMA_NO_NODE && !node_isset(nid, named))
-			call->map[nid] = any;
-		if (call->map[nid] != NUMA_NO_NODE && call->map[nid] != nid)
-			node_set(nid, call->moving);
-	}
-	call->track_moved = false;
-	for_each_node_mask(nid, call->moving)
-		if (node_isset(call->map[nid], call->moving))
-			call->track_moved = true;
+	if (any != NUMA_NO_NODE)
+		for (nid = 0; nid < MAX_NUMNODES; nid++)
+			if (!node_isset(nid, named))
+				call->map[nid] = any;
+	mp2_map_done(call);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp2_build_map);
@@ -324,37 +317,6 @@ static int mp2_check_caller(struct mp2_call *call)
 	return 0;
 }
 
-static int mp2_move(struct mp2_call *call, struct mp2_request *req, u32 workers)
-{
-	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
-	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
-	int err;
-	u32 i;
-
-	if (nodes_empty(call->moving))
-		return 0;
-	err = mp2_workers_start(call, drain ? workers : 0);
-	if (err)
-		return err;
-	if (drain)
-		lru_cache_disable();
-	for (i = 0; i < req->nr_mms && !err; i++) {
-		struct mm_struct *mm = req->mms[i];
-
-		/* Exited since it was checked: its memory is being freed. */
-		if (!mmget_not_zero(mm))
-			continue;
-		err = mp2_move_mm(call, mm);
-		mmput(mm);
-	}
-	mp2_workers_stop(call, err == -EINTR);
-	if (!err)
-		err = call->err;
-	if (drain)
-		lru_cache_enable();
-	return err;
-}
-
 static long mp2_result(const struct migrate_pages_stats *stats)
 {
 	u64 left = stats->shared + stats->busy + stats->no_memory;
@@ -428,7 +390,7 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	if (ustats && clear_user(ustats, sizeof(*ustats)))
 		goto out;
 
-	ret = mp2_move(call, &req, args.workers);
+	ret = mp2_run(call, req.mms, req.nr_mms, args.workers);
 	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
 		ret = mp2_result(&call->stats);
 	if (mp2_write_stats(ustats, &call->stats))

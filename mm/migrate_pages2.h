@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * migrate_pages2(2): state shared by the syscall (mm/migrate_pages2.c), the
- * page mover (mm/migrate_pages2_move.c) and the KUnit tests.
+ * engine (mm/migrate_pages2_move.c, mm/migrate_pages2_workers.c), the
+ * mainline callers on it (mm/migrate_pages2_remap.c) and the KUnit tests.
  */
 #ifndef __MM_MIGRATE_PAGES2_H
 #define __MM_MIGRATE_PAGES2_H
@@ -89,10 +90,14 @@ struct mp2_batch {
 int mp2_check_args(const struct migrate_pages_args *args);
 int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 		  const s32 *new_nodes, u32 nr_nodes);
+void mp2_map_from_masks(struct mp2_call *call, const nodemask_t *from,
+			const nodemask_t *to);
 #endif
 
-/* mm/migrate_pages2_move.c: walking a target, moving a batch */
-int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm);
+/* mm/migrate_pages2_move.c: the engine: walking targets, moving batches */
+void mp2_map_done(struct mp2_call *call);
+int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
+	    u32 workers);
 void mp2_migrate_batch(struct mp2_batch *b);
 void mp2_drop_batch(struct mp2_batch *b);
 

@@ -20,7 +20,10 @@
  *    forgotten if the move fails and it is freed.
  * A record holds a tag of the folio's mapping and index, which a moved
  * folio keeps: a pfn freed during the call and taken by another page does
- * not look done.  A small anonymous folio mapped once is not recorded: the
+ * not look done.  With helpers, a folio is met again while this call
+ * moves it: off the LRU with its other mappings gone (it looks mapped
+ * once), or behind a migration entry; both are checked against the
+ * record.  A small anonymous folio mapped once is not recorded: the
  * walk only moves forward, so it cannot be met again, and that is most
  * pages.  What this does not cover is listed in
  * Documentation/userspace-api/migrate_pages2.rst ("At most once").
@@ -32,13 +35,40 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/swap.h>
 #include <linux/sizes.h>
 
 #include "internal.h"
 #include "migrate_pages2.h"
 
 #define MP2_BATCH_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+/**
+ * mp2_map_done - derive what a call moves from its node map
+ * @call: the call, its map filled (NUMA_NO_NODE for a node that is not
+ *	a source)
+ *
+ * Fills @call's moving sources (those whose destination is another node)
+ * and tells whether moved pages must be remembered: when a destination is
+ * also a source, a page moved there could be met again and moved on.
+ *
+ * Context: any.
+ */
+void mp2_map_done(struct mp2_call *call)
+{
+	int nid;
+
+	nodes_clear(call->moving);
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (call->map[nid] != NUMA_NO_NODE && call->map[nid] != nid)
+			node_set(nid, call->moving);
+	call->track_moved = false;
+	for_each_node_mask(nid, call->moving)
+		if (node_isset(call->map[nid], call->moving))
+			call->track_moved = true;
+}
 
 /*
  * Stop before a folio that would take the batch over its size, or if the
@@ -69,15 +99,24 @@ enum mp2_visit { MP2_FIRST, MP2_AGAIN, MP2_NO_SLOT };
  * visit.  Under the page table lock the xarray may not sleep to allocate:
  * if it cannot, the walk stops before the folio and resumes once a slot
  * is reserved.
+ *
+ * A folio under migration cannot have been freed and its pfn reused, so
+ * any record at its pfn is its own: and a page cache folio that a helper
+ * has just moved has lost its mapping (and so its tag) before the last of
+ * its migration entries are replaced.
  */
-static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio)
+static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
+				 bool migrating)
 {
-	void *tag = mp2_tag(folio);
-	void *old = xa_store(&b->call->seen, folio_pfn(folio), tag,
-			     GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	unsigned long pfn = folio_pfn(folio);
+	void *tag = mp2_tag(folio), *old;
 
+	if (migrating && xa_load(&b->call->seen, pfn))
+		return MP2_AGAIN;
+	old = xa_store(&b->call->seen, pfn, tag,
+		       GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (xa_is_err(old)) {
-		b->reserve = folio_pfn(folio);
+		b->reserve = pfn;
 		b->need_reserve = true;
 		return MP2_NO_SLOT;
 	}
@@ -104,7 +143,7 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	 */
 	if (how & (QUEUE_FOLIO_SHARED | QUEUE_FOLIO_MIGRATING) ||
 	    folio_test_large(folio)) {
-		switch (mp2_record(b, folio)) {
+		switch (mp2_record(b, folio, how & QUEUE_FOLIO_MIGRATING)) {
 		case MP2_AGAIN:
 			return QUEUE_FOLIO_SKIP;
 		case MP2_NO_SLOT:
@@ -113,8 +152,13 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		case MP2_FIRST:
 			break;
 		}
-	} else if (call->track_moved &&
+	} else if ((call->track_moved || !folio_test_lru(folio)) &&
 		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
+		/*
+		 * Moved here by this call; or off the LRU because this call
+		 * is moving it: a shared folio whose other mappings a helper
+		 * has already unmapped looks mapped once now.
+		 */
 		return QUEUE_FOLIO_SKIP;
 	}
 
@@ -276,23 +320,12 @@ void mp2_drop_batch(struct mp2_batch *b)
 	putback_movable_pages(&b->folios);
 }
 
-/**
- * mp2_move_mm - move the pages of one mm in the call's range through its map
- * @call: the call: range, node map, batches, and the statistics
- * @mm: the target mm, with a user reference held
- *
- * Walks @mm a batch per hold of its mmap lock, handing each batch on to
+/*
+ * Walk one mm a batch per hold of its mmap lock, handing each batch on to
  * be moved (by a helper, or here) as the walk goes on; the last batches
- * may still be moving when this returns (mp2_workers_stop() waits for
- * them).
- *
- * Context: process context, no locks held; takes and drops @mm's mmap lock
- * once per batch.
- * Return: 0; -EINTR if a fatal signal is pending, or -ENOMEM if the call's
- * own bookkeeping could not be allocated (pages already moved stay moved,
- * and @call's statistics count them).
+ * may still be moving when this returns.
  */
-int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm)
+static int mp2_walk_mm(struct mp2_call *call, struct mm_struct *mm)
 {
 	unsigned long addr = call->start, reserve;
 	struct mp2_batch *b;
@@ -326,4 +359,49 @@ int mp2_move_mm(struct mp2_call *call, struct mm_struct *mm)
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * mp2_run - move the pages of a call's targets through its node map
+ * @call: the call: flags, range, node map; its statistics are filled
+ * @mms: the targets' mms, each held at least by mmgrab()
+ * @nr_mms: entries in @mms
+ * @workers: threads that may move pages (see mp2_workers_start())
+ *
+ * Each mm is walked once, if it still has users: a target that exited
+ * since it was checked is skipped, its memory being freed.
+ *
+ * Context: process context, no locks held; takes and drops each target's
+ * mmap lock once per batch.
+ * Return: 0; -EINTR if a fatal signal ended the call, or -ENOMEM if the
+ * call's own bookkeeping could not be allocated (pages already moved stay
+ * moved, and @call's statistics count them).
+ */
+int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
+	    u32 workers)
+{
+	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
+	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
+	int err;
+	u32 i;
+
+	if (nodes_empty(call->moving))
+		return 0;
+	err = mp2_workers_start(call, drain ? workers : 0);
+	if (err)
+		return err;
+	if (drain)
+		lru_cache_disable();
+	for (i = 0; i < nr_mms && !err; i++) {
+		if (!mmget_not_zero(mms[i]))
+			continue;
+		err = mp2_walk_mm(call, mms[i]);
+		mmput(mms[i]);
+	}
+	mp2_workers_stop(call, err == -EINTR);
+	if (!err)
+		err = call->err;
+	if (drain)
+		lru_cache_enable();
+	return err;
 }

@@ -81,6 +81,47 @@ static long anon_huge_kb(void)
 }
 
 /*
+ * A job of eight processes sharing 8 MiB: every page is scanned and moved
+ * once, though met through eight mappings, and with helpers moving pages
+ * while the walk meets their other mappings (a page whose other mappings
+ * are already unmapped for the move looks mapped once).
+ */
+TEST_F(counts, shared_job_counted_once)
+{
+	enum { PROCS = 8, NPAGES = 2048 };
+	int o[] = { 0 }, n[] = { 1 }, pids[PROCS], i;
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.flags = MIGRATE_PAGES2_MOVE_ALL, .pids = (uintptr_t)pids,
+		.old_nodes = (uintptr_t)o, .new_nodes = (uintptr_t)n,
+		.stats = (uintptr_t)&st, .nr_pids = PROCS, .nr_nodes = 1,
+		.workers = mp2_workers,
+	};
+	long r;
+
+	self->len = NPAGES * PAGE;
+	self->buf = map_anon(self->len, MAP_SHARED);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES, 0, SEED));
+	pids[0] = 0;
+	for (i = 1; i < PROCS; i++) {
+		pids[i] = spawn_mapper(self->buf, NPAGES);
+		ASSERT_LT(0, pids[i]);
+	}
+	a.start = (uintptr_t)self->buf;
+	a.len = self->len;
+	r = sys_migrate_pages2(&a, sizeof(a));
+	for (i = 1; i < PROCS; i++)
+		reap(pids[i]);
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(NPAGES, st.scanned);
+	EXPECT_EQ(NPAGES, st.moved);
+	EXPECT_EQ(0, st.busy);
+	EXPECT_EQ(NPAGES, on_node(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+}
+
+/*
  * A MAP_SHARED hugetlb mapping that covers a whole 1 GiB-aligned range
  * shares its PMD page table with the processes it is forked to: the huge
  * page is mapped once (mapcount 1) yet reachable from two processes.  It is
