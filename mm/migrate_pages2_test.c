@@ -189,6 +189,59 @@ static void map_dest_without_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
 }
 
+/* migrate_pages(2)'s pairs: old node i-th to new node i-th. */
+struct remap_case {
+	const char *name;
+	unsigned long from, to;	/* node masks, nodes 0-3 */
+	int map[4];		/* expected destination of nodes 0-3 */
+	bool track_moved;
+};
+
+#define NONE	NUMA_NO_NODE
+
+static const struct remap_case remap_cases[] = {
+	{ "shift_by_one", 0x3, 0x6, { 1, 2, NONE, NONE }, true },
+	{ "shift_three", 0x7, 0xe, { 1, 2, 3, NONE }, true },
+	{ "one_node", 0x1, 0x8, { 3, NONE, NONE, NONE }, false },
+	{ "equal_masks", 0x3, 0x3, { 0, 1, NONE, NONE }, false },
+	{ "holes", 0x5, 0xa, { 1, NONE, 3, NONE }, false },
+	/* Weights differ: a source that is also a destination stays. */
+	{ "four_onto_two", 0xf, 0xc, { 2, 3, NONE, NONE }, false },
+	{ "two_onto_one", 0x3, 0x2, { 1, NONE, NONE, NONE }, false },
+	{ "one_onto_two", 0x1, 0x6, { 1, NONE, NONE, NONE }, false },
+};
+
+static void remap_case_desc(const struct remap_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(remap, remap_cases, remap_case_desc);
+
+static void map_from_masks(struct kunit *test)
+{
+	const struct remap_case *c = test->param_value;
+	struct mp2_call *call = new_call(test);
+	nodemask_t from = NODE_MASK_NONE, to = NODE_MASK_NONE;
+	int nid;
+
+	for (nid = 0; nid < 4; nid++) {
+		if (c->from & BIT(nid))
+			node_set(nid, from);
+		if (c->to & BIT(nid))
+			node_set(nid, to);
+	}
+	mp2_map_from_masks(call, &from, &to);
+	for (nid = 0; nid < 4; nid++)
+		KUNIT_EXPECT_EQ_MSG(test, c->map[nid], call->map[nid], "node %d", nid);
+	for (nid = 4; nid < MAX_NUMNODES; nid++)
+		KUNIT_EXPECT_EQ(test, NUMA_NO_NODE, call->map[nid]);
+	KUNIT_EXPECT_EQ(test, c->track_moved, call->track_moved);
+	for (nid = 0; nid < 4; nid++)
+		KUNIT_EXPECT_EQ_MSG(test, c->map[nid] != NONE && c->map[nid] != nid,
+				    node_isset(nid, call->moving), "node %d", nid);
+}
+
 static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE_PARAM(check_args, args_gen_params),
 	KUNIT_CASE(map_swap),
@@ -199,6 +252,7 @@ static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE(map_many_to_one),
 	KUNIT_CASE_PARAM(map_rejects, map_error_gen_params),
 	KUNIT_CASE(map_dest_without_memory),
+	KUNIT_CASE_PARAM(map_from_masks, remap_gen_params),
 	{}
 };
 
