@@ -3,7 +3,7 @@
 # keeps everything it generates in out/ (or $MP2_OUT).
 MP2 := python3 harness/mp2.py
 
-.PHONY: test demo bench profile stress kernel cli run shell series clean deps fresh-check
+.PHONY: test demo bench profile pristine-bench stress kernel cli run shell series clean deps fresh-check
 
 test:
 	$(MP2) test
@@ -24,6 +24,11 @@ endif
 # the function profiler on one move per method; writes results/profile.md
 profile:
 	$(MP2) profile
+
+# migrate_pages(2) on the pristine kernel against the patched one,
+# alternating boots; writes results/pristine.md [BOOTS=3]
+pristine-bench:
+	$(MP2) pristine-bench $(if $(BOOTS),--boots $(BOOTS))
 
 # make stress [SECONDS=30]: per stress test, on a KASAN + kmemleak kernel
 stress:

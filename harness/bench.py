@@ -40,13 +40,18 @@ def parse(lines):
 	"""Results from console lines; anything else on the console is ignored."""
 	r = Results()
 	prof = None
+	snaps = {}
 	for line in lines:
 		f = line.split()
-		if f and f[0] == 'MP2-PROFILE' and len(f) == 3:
-			prof = r.profile[(f[1], f[2])]
+		if f and f[0] == 'MP2-PROFILE' and len(f) == 4:
+			key = (f[1], f[2])
+			prof = snaps.setdefault((key, f[3]), {})
 			continue
 		if f and f[0] == 'MP2-PROFILE-END':
 			prof = None
+			if (key, 'after') in snaps:
+				r.profile[key] = profile_diff(snaps.pop((key, 'before'), {}),
+							      snaps.pop((key, 'after')))
 			continue
 		if prof is not None:
 			profile_line(prof, f)
@@ -79,6 +84,16 @@ def profile_line(prof, f):
 		hits_us = prof.setdefault(f[0], [0, 0.0])
 		hits_us[0] += int(f[1])
 		hits_us[1] += us
+
+
+def profile_diff(before, after):
+	"""Counts of one sample: the counts after it less those before."""
+	out = {}
+	for name, (hits, us) in after.items():
+		h0, us0 = before.get(name, (0, 0.0))
+		if hits > h0:
+			out[name] = [hits - h0, us - us0]
+	return out
 
 
 def profile_table(r, top=25):
@@ -196,6 +211,27 @@ def scaling_table(r):
 			row += ' %s |' % ('%.1f' % (med[m] / med['memcpy'])
 					  if med[m] and med['memcpy'] else '-')
 		rows.append(row)
+	return rows
+
+
+def pristine_table(pristine, patched):
+	"""migrate_pages(2) on two kernels: a row per scenario, and the stall
+	rows of scenario 7."""
+	rows = ['| # | scenario | pristine median [min-max] | patched median [min-max] | ratio |',
+		'|---|---|---|---|---|']
+	base = 'migrate_pages'
+	for sid, title in patched.titles.items():
+		old, new = pristine.times.get((sid, base)), patched.times.get((sid, base))
+		rows.append('| %s | %s | %s | %s | %s |' % (sid, title, cell(old), cell(new),
+							   ratio(old, new)))
+		for k, what in ((0, 'worst mmap+munmap in the target'),
+				(1, 'worst page touch in the target')):
+			old_s = [x[k] for x in pristine.stall.get((sid, base), [])]
+			new_s = [x[k] for x in patched.stall.get((sid, base), [])]
+			if old_s or new_s:
+				rows.append('| %s | %s | %s | %s | %s |' % (
+					sid, what, cell(old_s, 'ms', 1e-3), cell(new_s, 'ms', 1e-3),
+					ratio(old_s, new_s)))
 	return rows
 
 

@@ -55,12 +55,24 @@ class BenchTest(unittest.TestCase):
 
 	def test_profile(self):
 		prof = self.r.profile[('1', 'migrate_pages2')]
-		# summed over the two CPUs' files
+		# summed over the two CPUs' files, less the counts before
 		self.assertEqual(prof['migrate_pages_batch'], [5, 1000.0])
+		self.assertNotIn('schedule', prof)
 		rows = bench.profile_table(self.r, top=2)
 		first = [x for x in rows if x.startswith('| 1 |')][0]
 		self.assertEqual(first, '| 1 | `migrate_pages_batch` | 1.0 | 5 |'
 				 ' `__x64_sys_migrate_pages` | 1.2 | 1 |')
+
+	def test_pristine_table(self):
+		pristine = bench.parse(['MP2-BENCH-SCENARIO 7 stall',
+					'MP2-BENCH-STALL 7 migrate_pages 2000.0 50.0',
+					'MP2-BENCH 7 migrate_pages 100 4.0'])
+		patched = bench.parse(['MP2-BENCH-SCENARIO 7 stall',
+				       'MP2-BENCH-STALL 7 migrate_pages 50.0 50.0',
+				       'MP2-BENCH 7 migrate_pages 100 2.0'])
+		rows = bench.pristine_table(pristine, patched)
+		self.assertEqual(rows[2], '| 7 | stall | 4 s [4-4] | 2 s [2-2] | 2.00 |')
+		self.assertTrue(rows[3].endswith('| 2 ms [2-2] | 0.05 ms [0.05-0.05] | 40.00 |'))
 
 	def test_report_counts_samples(self):
 		text = bench.report(self.r, ['# t'])

@@ -31,6 +31,7 @@ HARNESS = os.path.join(TOP, 'harness')
 TARBALL = '/usr/src/linux-source-6.12.tar.xz'
 PRISTINE = os.path.join(OUT, 'pristine', 'linux-source-6.12')
 SRC = os.path.join(OUT, 'src')
+KSRC = SRC		# the tree the kernel is built from (use_build())
 KBUILD = os.path.join(OUT, 'kbuild')
 GUEST = os.path.join(OUT, 'guest')
 BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
@@ -255,11 +256,11 @@ def phase_config(extra=(), base=None):
 		     os.path.exists(dotconfig))
 	if fresh:
 		os.makedirs(KBUILD, exist_ok=True)
-		run(['make', '-C', SRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
+		run(['make', '-C', KSRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
 		with open(dotconfig, 'a') as f:
 			f.write(text)
 	# Always: a patched Kconfig may have brought new symbols.
-	run(['make', '-C', SRC, 'O=' + KBUILD, 'olddefconfig'], logfile=clog)
+	run(['make', '-C', KSRC, 'O=' + KBUILD, 'olddefconfig'], logfile=clog)
 	got = parse_config(read(dotconfig, 'r'))
 	dropped = ['%s=%s (got %s)' % (k, v, got.get(k, 'n'))
 		   for k, v in parse_config(text).items() if got.get(k, 'n') != v]
@@ -276,13 +277,13 @@ def phase_config(extra=(), base=None):
 def phase_build():
 	"""Incremental kernel build and the UAPI headers for the selftests."""
 	blog = os.path.join(OUT, 'build.log')
-	run(['make', '-C', SRC, 'O=' + KBUILD, '-j' + JOBS, 'bzImage'], logfile=blog)
+	run(['make', '-C', KSRC, 'O=' + KBUILD, '-j' + JOBS, 'bzImage'], logfile=blog)
 	warnings = [l for l in read(blog, 'r').splitlines()
 		    if 'warning:' in l and any(('/%s/' % d) in l or l.startswith(d + '/')
 					       for d in OVERLAY_DIRS)]
 	for w in warnings:
 		log('build ' + w)
-	run(['make', '-C', SRC, 'O=' + KBUILD, 'headers_install'],
+	run(['make', '-C', KSRC, 'O=' + KBUILD, 'headers_install'],
 	    logfile=os.path.join(OUT, 'headers.log'))
 	log('kernel: %s' % BZIMAGE)
 
@@ -453,11 +454,13 @@ def guest_files(names):
 	return files
 
 
-def use_build(name):
-	"""Build in out/<name> instead of out/kbuild (make stress's kernel)."""
-	global KBUILD, BZIMAGE
+def use_build(name, tree=None):
+	"""Build in out/<name> instead of out/kbuild (make stress's kernel),
+	from tree (default: out/src, the patched tree)."""
+	global KBUILD, BZIMAGE, KSRC
 	KBUILD = os.path.join(OUT, name)
 	BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
+	KSRC = tree or SRC
 
 
 def kernel(extra=(), base=None):
@@ -597,7 +600,7 @@ def cmd_bench(args):
 	# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
 	# kernel is make test's without test.config's debug options.
 	use_build('kbuild-bench')
-	kernel(base=[f for f in FRAGMENTS if not f.endswith('test.config')])
+	kernel(base=bench_fragments())
 	# 1 GiB must fit on a node beside what the kernel keeps there.
 	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
 	opts = '-r %d -s %d' % (args.reps, args.scale)
@@ -640,6 +643,72 @@ def cmd_bench(args):
 	log('results: %s' % ', '.join(sorted(paths.values())))
 
 
+def bench_fragments():
+	"""make test's fragments without test.config's debug options."""
+	return [f for f in FRAGMENTS if not f.endswith('test.config')]
+
+
+def pristine_fragment():
+	"""The bench fragments without the series' own options, for the
+	pristine tree (which has no such symbols)."""
+	path = os.path.join(OUT, 'pristine-bench.config')
+	text = ''.join(l for f in bench_fragments() if os.path.exists(f)
+		       for l in read(f, 'r').splitlines(True) if 'MIGRATE_PAGES2' not in l)
+	write_if_changed(path, text.encode())
+	return path
+
+
+def bench_boot(name, opts, timeout, verbose):
+	"""Boot the current build with mp2-bench opts; its output lines."""
+	cpio = make_initramfs(name, 'mp2-bench ' + opts, [])
+	lines, timed_out = boot(cpio, name + '.log', timeout, echo=verbose)
+	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
+	reports = ktap.kernel_reports(lines)
+	rc = ktap.exit_status(lines)
+	for r in reports:
+		print('\n'.join(r))
+	if timed_out or rc is None or rc or reports:
+		print('\n'.join(out[-20:]))
+		die('%s failed (see %s)' % (name, os.path.join(OUT, name + '.log')))
+	return out
+
+
+def cmd_pristine_bench(args):
+	"""Issue 13: migrate_pages(2) on the pristine 6.12 kernel against
+	migrate_pages(2) on the patched one, same bench config, alternating
+	boots; medians of all samples.  Writes results/pristine.md."""
+	global NODE_MEM_MB
+	phase_deps()
+	phase_deps('bench')
+	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
+	opts = '-m migrate_pages -r %d -o %s' % (args.reps, args.only)
+	builds = [('pristine', 'kbuild-pristine', PRISTINE, [pristine_fragment()]),
+		  ('patched', 'kbuild-bench', None, bench_fragments())]
+	for name, build, tree, frags in builds:
+		use_build(build, tree)
+		kernel(base=frags)
+	runs = {'pristine': [], 'patched': []}
+	for i in range(args.boots):
+		for name, build, tree, _ in builds:
+			use_build(build, tree)
+			log('boot %d of %d: %s kernel' % (i + 1, args.boots, name))
+			runs[name] += bench_boot('pristine-bench', opts, args.timeout, args.verbose)
+	res = {k: bench.parse(v) for k, v in runs.items()}
+	text = '\n'.join(['# migrate_pages(2): pristine 6.12 against the engine', '',
+			  'linux-source-6.12 %s, the bench config (no debug options), QEMU '
+			  'TCG, 4 nodes x %d MiB; %d boots of each kernel, alternating, '
+			  '`mp2-bench %s` in each; medians of all samples [min-max]; ratio = '
+			  'pristine / patched (above 1: the patched kernel is faster, or '
+			  'stalls its target less).  %s.' %
+			  (debian_version(), NODE_MEM_MB, args.boots, opts,
+			   time.strftime('%Y-%m-%d')), ''] +
+			 bench.pristine_table(res['pristine'], res['patched'])) + '\n'
+	os.makedirs(RESULTS, exist_ok=True)
+	write_if_changed(os.path.join(RESULTS, 'pristine.md'), text.encode())
+	print(text)
+	log('results: %s' % os.path.join(RESULTS, 'pristine.md'))
+
+
 PROFILE_CONFIG = os.path.join(HARNESS, 'configs', 'profile.config')
 
 
@@ -650,19 +719,9 @@ def cmd_profile(args):
 	global NODE_MEM_MB
 	phase_deps()
 	use_build('kbuild-profile')
-	kernel([PROFILE_CONFIG], base=[f for f in FRAGMENTS if not f.endswith('test.config')])
+	kernel([PROFILE_CONFIG], base=bench_fragments())
 	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
-	cpio = make_initramfs('profile', 'mp2-bench -p -r 1 -o 1', [])
-	lines, timed_out = boot(cpio, 'profile.log', args.timeout, echo=args.verbose)
-	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
-	reports = ktap.kernel_reports(lines)
-	rc = ktap.exit_status(lines)
-	for r in reports:
-		print('\n'.join(r))
-	if timed_out or rc is None or rc or reports:
-		print('\n'.join(out[-20:]))
-		die('profile run failed (see %s)' % os.path.join(OUT, 'profile.log'))
-	res = bench.parse(out)
+	res = bench.parse(bench_boot('profile', '-p -r 1 -o 1', args.timeout, args.verbose))
 	text = '\n'.join(['# migrate_pages2 profile', '',
 			  'The bench kernel with CONFIG_FUNCTION_PROFILER (function graph '
 			  'tracer: a function\'s time includes its children\'s), one sample '
@@ -841,6 +900,14 @@ def main():
 	pr.set_defaults(func=cmd_profile)
 	pr.add_argument('--timeout', type=int, default=3600)
 	pr.add_argument('-v', '--verbose', action='store_true')
+	pb = sub.add_parser('pristine-bench',
+			    help='migrate_pages(2): pristine 6.12 against the patched kernel')
+	pb.set_defaults(func=cmd_pristine_bench)
+	pb.add_argument('--boots', type=int, default=3, help='boots of each kernel')
+	pb.add_argument('--reps', type=int, default=3, help='samples per boot')
+	pb.add_argument('--only', default='1,3,6,7', help='scenario ids')
+	pb.add_argument('--timeout', type=int, default=3600)
+	pb.add_argument('-v', '--verbose', action='store_true')
 	st = sub.add_parser('stress', help='stress on a KASAN + kmemleak kernel')
 	st.set_defaults(func=cmd_stress)
 	st.add_argument('--seconds', type=int, default=30, help='per stress test')

@@ -22,11 +22,14 @@
  *   MP2-BENCH <id> <method> <bytes> <seconds>
  *   MP2-BENCH-STALL <id> <method> <worst mmap+munmap us> <worst touch us>
  *   MP2-BENCH-DONE <samples> <pages verified>
- * and with -p, around each sample, the function profiler's counts:
- *   MP2-PROFILE <id> <method>, the trace_stat/function* files, MP2-PROFILE-END
+ * and with -p, before and after each sample, the function profiler's counts
+ * (turned on once: turning it on and off patches every function's entry,
+ * and repeated patching under QEMU TCG was seen to end in an int3 oops):
+ *   MP2-PROFILE <id> <method> before|after, trace_stat/function*, MP2-PROFILE-END
  *
- * Usage: mp2-bench [-r reps] [-s scale] [-o id,id,...] [-p]
+ * Usage: mp2-bench [-r reps] [-s scale] [-o id,id,...] [-m method,...] [-p]
  *   -s divides region sizes (floor 2 MiB) for a quick run;
+ *   -m runs only these methods (e.g. migrate_pages on a pristine kernel);
  *   -p profiles each sample (a kernel with CONFIG_FUNCTION_PROFILER).
  */
 #define _GNU_SOURCE
@@ -143,6 +146,7 @@ static const struct scenario scenarios[] = {
 };
 
 static unsigned long scale = 1;
+static const char *only_methods;	/* -m: a comma-separated list, or NULL */
 
 static void die(const char *what)
 {
@@ -492,6 +496,7 @@ static void call_mp2(const struct job *j, int to, unsigned int workers)
 	const struct scenario *s = j->s;
 	int old[MAX_REGIONS], new[MAX_REGIONS], nr = 0, i, k;
 	struct migrate_pages_stats st;
+	long left;
 	struct migrate_pages_args a = {
 		.flags = MIGRATE_PAGES2_MOVE_ALL,
 		.pids = (uintptr_t)j->pid,
@@ -517,8 +522,11 @@ static void call_mp2(const struct job *j, int to, unsigned int workers)
 		a.start = (uintptr_t)raddr[s->range];
 		a.len = rsize[s->range];
 	}
-	if (syscall(__NR_migrate_pages2, &a, sizeof(a)))
+	left = syscall(__NR_migrate_pages2, &a, sizeof(a));
+	if (left < 0)
 		die("migrate_pages2");
+	if (left)
+		fail("migrate_pages2 left %lu pages behind", s->id, left);
 }
 
 static void call_migrate_pages(const struct job *j, int to)
@@ -657,21 +665,13 @@ static void write_str(const char *path, const char *val)
 		die(path);
 }
 
-/* Reset the function profiler's counts and start counting. */
-static void profile_start(void)
-{
-	write_str(TRACING "function_profile_enabled", "0");
-	write_str(TRACING "function_profile_enabled", "1");
-}
-
-/* Stop counting and print every CPU's counts for the host. */
-static void profile_dump(const char *id, const char *method)
+/* Print every CPU's counts so far for the host, which subtracts. */
+static void profile_dump(const char *id, const char *method, const char *when)
 {
 	char path[128], line[512];
 	int cpu;
 
-	write_str(TRACING "function_profile_enabled", "0");
-	printf("MP2-PROFILE %s %s\n", id, method);
+	printf("MP2-PROFILE %s %s %s\n", id, method, when);
 	for (cpu = 0; ; cpu++) {
 		FILE *f;
 
@@ -687,6 +687,21 @@ static void profile_dump(const char *id, const char *method)
 	fflush(stdout);
 }
 
+static bool wanted(const char *only, const char *id)
+{
+	size_t n = strlen(id);
+	const char *p = only;
+
+	if (!only)
+		return true;
+	while ((p = strstr(p, id))) {
+		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 static void run_scenario(const struct scenario *s, int reps)
 {
 	struct page_list l = { 0 };
@@ -697,8 +712,10 @@ static void run_scenario(const struct scenario *s, int reps)
 	__u64 v[2];
 
 	for (m = 0; m < NR_METHODS; m++)
-		if (s->methods & M(m))
+		if (s->methods & M(m) && wanted(only_methods, method_name[m]))
 			order[nr++] = m;
+	if (!nr)
+		return;
 	printf("MP2-BENCH-SCENARIO %s %s\n", s->id, s->title);
 	fflush(stdout);
 	place_regions(s);
@@ -731,7 +748,7 @@ static void run_scenario(const struct scenario *s, int reps)
 			if (s->stall)
 				job_ask(&j, 's', v);
 			if (profile)
-				profile_start();
+				profile_dump(s->id, method_name[meth], "before");
 			t = now();
 			if (method_workers[meth])
 				call_mp2(&j, to, method_workers[meth]);
@@ -741,7 +758,7 @@ static void run_scenario(const struct scenario *s, int reps)
 				call_move_pages(&j, &l);
 			t = now() - t;
 			if (profile)
-				profile_dump(s->id, method_name[meth]);
+				profile_dump(s->id, method_name[meth], "after");
 			if (s->stall) {
 				job_ask(&j, 'e', v);
 				printf("MP2-BENCH-STALL %s %s %.1f %.1f\n", s->id,
@@ -768,21 +785,6 @@ static void run_scenario(const struct scenario *s, int reps)
 	free(l.status);
 }
 
-static bool wanted(const char *only, const char *id)
-{
-	size_t n = strlen(id);
-	const char *p = only;
-
-	if (!only)
-		return true;
-	while ((p = strstr(p, id))) {
-		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
@@ -790,9 +792,11 @@ int main(int argc, char **argv)
 	cpu_set_t cpus;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "r:s:o:p")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:o:m:p")) != -1) {
 		if (opt == 'p')
 			profile = true;
+		else if (opt == 'm')
+			only_methods = optarg;
 		else if (opt == 'r')
 			reps = atoi(optarg);
 		else if (opt == 's')
@@ -804,6 +808,8 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1 || scale < 1)
 		return 2;
+	if (profile)
+		write_str(TRACING "function_profile_enabled", "1");
 	addrs = malloc(CHUNK * sizeof(void *));
 	status = malloc(CHUNK * sizeof(int));
 	if (!addrs || !status)
