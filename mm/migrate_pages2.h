@@ -35,6 +35,10 @@ struct mp2_pool;
  * @seen: pfns this call is done with, each with a tag of its folio: folios
  *	mapped more than once or large, at their first visit, and the new
  *	folios of moved folios the walk could meet again when @track_moved
+ * @pieces_recorded: a large folio was split to move and the new folios of
+ *	its pieces recorded in @seen: from then on the walk looks up every
+ *	small folio it means to move, not only shared and isolated ones (the
+ *	rest of a large folio mapped in pieces points to them now)
  * @pool: the batches and the helper threads that migrate them
  * @err: -ENOMEM once the call's own bookkeeping could not be allocated
  * @batches: batches walked so far (for the tracepoint)
@@ -50,6 +54,7 @@ struct mp2_call {
 	nodemask_t dests;
 	bool track_moved;
 	struct xarray seen;
+	bool pieces_recorded;
 	struct mp2_pool *pool;
 	int err;
 	unsigned long batches;

@@ -152,12 +152,14 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		case MP2_FIRST:
 			break;
 		}
-	} else if ((call->track_moved || !folio_test_lru(folio)) &&
+	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded)) &&
 		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
 		/*
-		 * Moved here by this call; or off the LRU because this call
-		 * is moving it: a shared folio whose other mappings a helper
-		 * has already unmapped looks mapped once now.
+		 * Off the LRU because this call is moving it: a shared folio
+		 * whose other mappings a helper has already unmapped looks
+		 * mapped once now.  Or a piece of a large folio this call
+		 * split and moved, met through the rest of its mappings.
+		 * Most folios are neither, and cost no lookup.
 		 */
 		return QUEUE_FOLIO_SKIP;
 	}
@@ -219,6 +221,8 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 		b->err = -ENOMEM;
 		return NULL;
 	}
+	if (!folio_test_large(src) && b->large)
+		WRITE_ONCE(call->pieces_recorded, true);
 	return dst;
 }
 
