@@ -17,7 +17,9 @@ WORKERS = {MP2: 1, MP2 + '-w2': 2, MP2 + '-w4': 4}
 BASELINES = ('migrate_pages', 'move_pages')
 LABEL = {'migrate_pages': 'migrate_pages(2)', 'move_pages': 'move_pages(2)',
 	 'memcpy': 'memcpy', MP2: 'migrate_pages2', MP2 + '-w2': 'migrate_pages2 w=2',
-	 MP2 + '-w4': 'migrate_pages2 w=4'}
+	 MP2 + '-w4': 'migrate_pages2 w=4',
+	 'migrate_pages-engine': 'migrate_pages(2) on the engine',
+	 'migrate_pages-pristine': 'migrate_pages(2), pristine'}
 MIB = 1 << 20
 GIB = 1 << 30
 
