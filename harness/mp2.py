@@ -615,16 +615,7 @@ def cmd_bench(args):
 	opts = '-r %d -s %d' % (args.reps, args.scale)
 	if args.only:
 		opts += ' -o ' + args.only
-	cpio = make_initramfs('bench', 'mp2-bench ' + opts, [])
-	lines, timed_out = boot(cpio, 'bench.log', args.timeout, echo=args.verbose)
-	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
-	reports = ktap.kernel_reports(lines)
-	rc = ktap.exit_status(lines)
-	for r in reports:
-		print('\n'.join(r))
-	if timed_out or rc is None or rc or reports:
-		print('\n'.join(out[-20:]))
-		die('benchmark failed (see %s)' % os.path.join(OUT, 'bench.log'))
+	out = bench_boot('bench', opts, args.timeout, args.verbose)
 	res = bench.parse(out)
 	header = ['# migrate_pages2 benchmark',
 		  '',

@@ -73,6 +73,17 @@ static inline int count_nodes(int pid, char *buf, unsigned long npages,
 	return 0;
 }
 
+/* Pages of [buf, buf + npages) of process pid on node; ~0 on error. */
+static inline unsigned long pages_on(int pid, char *buf, unsigned long npages,
+				     int node)
+{
+	unsigned long counts[MAX_TEST_NODES];
+
+	if (count_nodes(pid, buf, npages, counts))
+		return ~0UL;
+	return counts[node];
+}
+
 /* Run fn with allocations bound to node, then back to the default. */
 static inline int bind_to(int node)
 {
@@ -158,6 +169,19 @@ static inline int nodes_with_memory(void)
 	return p ? n : -1;
 }
 
+/* Write val to a sysfs, procfs or cgroup file; -1 on error. */
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* The number after "key" on the first line of file that starts with it. */
 static inline long read_key(const char *file, const char *key)
 {
@@ -207,6 +231,23 @@ static inline long isolated_pages(void)
 static unsigned int mp2_workers;
 static bool mp2_watch_isolated;
 static unsigned long mp2_isolated_leaks;
+
+/*
+ * A fixture's tests run with the caller alone and with four workers;
+ * mp2_fixture_setup() in its setup makes every call ask for them, and
+ * watch that no page is left isolated (its teardown checks the count).
+ */
+#define MP2_WORKER_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) { unsigned int workers; };			\
+	FIXTURE_VARIANT_ADD(f, caller) { .workers = 0 };		\
+	FIXTURE_VARIANT_ADD(f, workers4) { .workers = 4 }
+
+static inline void mp2_fixture_setup(unsigned int workers)
+{
+	mp2_workers = workers;
+	mp2_watch_isolated = true;
+	mp2_isolated_leaks = 0;
+}
 
 static inline long sys_migrate_pages2(const void *args, size_t size)
 {

@@ -29,17 +29,7 @@ FIXTURE(counts) {
 };
 
 /* Every test runs with the caller alone, and with helper threads. */
-FIXTURE_VARIANT(counts) {
-	unsigned int workers;
-};
-
-FIXTURE_VARIANT_ADD(counts, caller) {
-	.workers = 0,
-};
-
-FIXTURE_VARIANT_ADD(counts, workers4) {
-	.workers = 4,
-};
+MP2_WORKER_VARIANTS(counts);
 
 FIXTURE_SETUP(counts)
 {
@@ -49,9 +39,7 @@ FIXTURE_SETUP(counts)
 	self->hog_node = -1;
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
-	mp2_workers = variant->workers;
-	mp2_watch_isolated = true;
-	mp2_isolated_leaks = 0;
+	mp2_fixture_setup(variant->workers);
 }
 
 FIXTURE_TEARDOWN(counts)
@@ -64,15 +52,6 @@ FIXTURE_TEARDOWN(counts)
 		set_node_hugepages(self->hog_node, 0);
 	/* No call left a page isolated. */
 	EXPECT_EQ(0, mp2_isolated_leaks);
-}
-
-static unsigned long on_node(int pid, char *buf, unsigned long npages, int node)
-{
-	unsigned long counts[MAX_TEST_NODES];
-
-	if (count_nodes(pid, buf, npages, counts))
-		return ~0UL;
-	return counts[node];
 }
 
 static long anon_huge_kb(void)
@@ -117,7 +96,7 @@ TEST_F(counts, shared_job_counted_once)
 	EXPECT_EQ(NPAGES, st.scanned);
 	EXPECT_EQ(NPAGES, st.moved);
 	EXPECT_EQ(0, st.busy);
-	EXPECT_EQ(NPAGES, on_node(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(0, self->buf, NPAGES, 1));
 	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
 }
 
@@ -292,8 +271,8 @@ TEST_F(counts, thp_mapped_twice_counted_once_dry_run)
 	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st));
 	EXPECT_EQ(THP / PAGE, st.scanned);
 	EXPECT_EQ(THP / PAGE, st.moved);
-	EXPECT_EQ(THP / PAGE / 2, on_node(0, huge, THP / PAGE / 2, 1));
-	EXPECT_EQ(THP / PAGE / 2, on_node(0, second, THP / PAGE / 2, 1));
+	EXPECT_EQ(THP / PAGE / 2, pages_on(0, huge, THP / PAGE / 2, 1));
+	EXPECT_EQ(THP / PAGE / 2, pages_on(0, second, THP / PAGE / 2, 1));
 	EXPECT_TRUE(halves_intact(huge, second));
 }
 
@@ -318,8 +297,8 @@ TEST_F(counts, thp_mapped_twice_busy_once)
 	EXPECT_EQ(THP / PAGE, st.scanned);
 	EXPECT_EQ(THP / PAGE, st.busy);
 	EXPECT_EQ(0, st.moved);
-	EXPECT_EQ(THP / PAGE / 2, on_node(0, huge, THP / PAGE / 2, 0));
-	EXPECT_EQ(THP / PAGE / 2, on_node(0, second, THP / PAGE / 2, 0));
+	EXPECT_EQ(THP / PAGE / 2, pages_on(0, huge, THP / PAGE / 2, 0));
+	EXPECT_EQ(THP / PAGE / 2, pages_on(0, second, THP / PAGE / 2, 0));
 	ASSERT_EQ(PAGE, read(fds[0], sink, sizeof(sink)));
 	close(fds[0]);
 	close(fds[1]);
@@ -525,10 +504,10 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	}
 	waitpid(watcher, NULL, 0);
 	EXPECT_EQ(PINNED, st.busy);
-	EXPECT_EQ(FRESH, on_node(self->child, fresh, FRESH, 2)) {
+	EXPECT_EQ(FRESH, pages_on(self->child, fresh, FRESH, 2)) {
 		TH_LOG("fresh pages: %lu on node 1, %lu on node 2",
-		       on_node(self->child, fresh, FRESH, 1),
-		       on_node(self->child, fresh, FRESH, 2));
+		       pages_on(self->child, fresh, FRESH, 1),
+		       pages_on(self->child, fresh, FRESH, 2));
 	}
 	EXPECT_EQ(PINNED + FILLER + FRESH, st.scanned);
 	EXPECT_EQ(FILLER + FRESH, st.moved) {
@@ -536,7 +515,7 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 		       (unsigned long long)st.shared, (unsigned long long)st.busy,
 		       (unsigned long long)st.no_memory);
 	}
-	EXPECT_EQ(PINNED, on_node(0, self->buf, PINNED, 0));
+	EXPECT_EQ(PINNED, pages_on(0, self->buf, PINNED, 0));
 	EXPECT_EQ(-1, check_pattern(self->buf, PINNED, SEED));
 	close(fds[0]);
 	close(fds[1]);

@@ -27,17 +27,7 @@ FIXTURE(mp2) {
 };
 
 /* Every test runs with the caller alone, and with helper threads. */
-FIXTURE_VARIANT(mp2) {
-	unsigned int workers;
-};
-
-FIXTURE_VARIANT_ADD(mp2, caller) {
-	.workers = 0,
-};
-
-FIXTURE_VARIANT_ADD(mp2, workers4) {
-	.workers = 4,
-};
+MP2_WORKER_VARIANTS(mp2);
 
 FIXTURE_SETUP(mp2)
 {
@@ -45,9 +35,7 @@ FIXTURE_SETUP(mp2)
 	self->len = 0;
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
-	mp2_workers = variant->workers;
-	mp2_watch_isolated = true;
-	mp2_isolated_leaks = 0;
+	mp2_fixture_setup(variant->workers);
 }
 
 FIXTURE_TEARDOWN(mp2)
@@ -75,27 +63,10 @@ static char *anon_on(unsigned long npages, int node, unsigned long *len)
 #define CALL(flags, o, n, nr, st) \
 	mp2_call_range(0, flags, o, n, nr, self->buf, self->len, st)
 
-/* Pages of [buf, +npages) on node, by asking the kernel for each one. */
+/* Pages of [buf, +npages) of the caller on node. */
 static unsigned long on_node(char *buf, unsigned long npages, int node)
 {
-	unsigned long counts[MAX_TEST_NODES];
-
-	if (count_nodes(0, buf, npages, counts))
-		return ~0UL;
-	return counts[node];
-}
-
-/* Write val to a sysfs, procfs or cgroup file. */
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
+	return pages_on(0, buf, npages, node);
 }
 
 /* Place npages at buf as consecutive blocks of `each` pages on nodes[i]. */

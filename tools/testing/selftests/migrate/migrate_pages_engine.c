@@ -25,15 +25,6 @@ static long sys_migrate_pages(pid_t pid, unsigned long old, unsigned long new)
 	return syscall(__NR_migrate_pages, pid, MAXNODE, &old, &new);
 }
 
-static unsigned long on_node(pid_t pid, char *buf, unsigned long npages, int node)
-{
-	unsigned long counts[MAX_TEST_NODES];
-
-	if (count_nodes(pid, buf, npages, counts))
-		return ~0UL;
-	return counts[node];
-}
-
 /* Block i of buf (BLOCK pages) filled on nodes[i], with seed SEED + i. */
 static int place(char *buf, const int *nodes, int nr)
 {
@@ -117,7 +108,7 @@ TEST_F(remap, pages_follow_the_pairs)
 	for (i = 0; i < variant->nr; i++) {
 		int to = variant->expect[i];
 
-		EXPECT_EQ(BLOCK, on_node(0, self->buf + i * BLOCK * PAGE, BLOCK, to)) {
+		EXPECT_EQ(BLOCK, pages_on(0, self->buf + i * BLOCK * PAGE, BLOCK, to)) {
 			TH_LOG("block %d: from node %d, expected on %d", i,
 			       variant->where[i], to);
 		}
@@ -173,12 +164,12 @@ TEST_F(mp, pinned_pages_are_the_return_value)
 	iov.iov_len = PINNED * PAGE;
 	ASSERT_EQ(PINNED * PAGE, vmsplice(fds[1], &iov, 1, 0));
 	EXPECT_EQ(PINNED, sys_migrate_pages(0, N(0), N(1)));
-	EXPECT_EQ(PINNED, on_node(0, self->buf, NPAGES, 0));
-	EXPECT_EQ(NPAGES - PINNED, on_node(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(PINNED, pages_on(0, self->buf, NPAGES, 0));
+	EXPECT_EQ(NPAGES - PINNED, pages_on(0, self->buf, NPAGES, 1));
 	ASSERT_EQ(PINNED * PAGE, read(fds[0], sink, sizeof(sink)));
 	/* Released: they move now, and nothing is left. */
 	EXPECT_EQ(0, sys_migrate_pages(0, N(0), N(1)));
-	EXPECT_EQ(NPAGES, on_node(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(0, self->buf, NPAGES, 1));
 	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
 	close(fds[0]);
 	close(fds[1]);
@@ -198,8 +189,8 @@ TEST_F(mp, full_destination_is_the_return_value)
 	r = sys_migrate_pages(0, N(0), N(3));
 	ASSERT_LE(0, r);
 	EXPECT_LT(0, r);
-	EXPECT_EQ(r, on_node(0, self->buf, npages, 0));
-	EXPECT_EQ(npages - r, on_node(0, self->buf, npages, 3));
+	EXPECT_EQ(r, pages_on(0, self->buf, npages, 0));
+	EXPECT_EQ(npages - r, pages_on(0, self->buf, npages, 3));
 	EXPECT_EQ(-1, check_pattern(self->buf, npages, SEED));
 }
 
@@ -225,7 +216,7 @@ static int move_shared_as_nobody(char *buf, unsigned long npages)
 	reap(mapper);
 	if (r != 0)
 		return 1;
-	return on_node(0, buf, npages, 0) == npages ? 0 : 2;
+	return pages_on(0, buf, npages, 0) == npages ? 0 : 2;
 }
 
 TEST_F(mp, shared_pages_need_cap_sys_nice)
@@ -244,14 +235,14 @@ TEST_F(mp, shared_pages_need_cap_sys_nice)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(NPAGES, on_node(0, self->buf, NPAGES, 0));
+	EXPECT_EQ(NPAGES, pages_on(0, self->buf, NPAGES, 0));
 
 	/* Root has CAP_SYS_NICE: they move, for every process mapping them. */
 	self->child = spawn_mapper(self->buf, NPAGES);
 	ASSERT_LT(0, self->child);
 	EXPECT_EQ(0, sys_migrate_pages(0, N(0), N(1)));
-	EXPECT_EQ(NPAGES, on_node(0, self->buf, NPAGES, 1));
-	EXPECT_EQ(NPAGES, on_node(self->child, self->buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(self->child, self->buf, NPAGES, 1));
 	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
 }
 
@@ -320,7 +311,7 @@ TEST_F(mp, target_keeps_running)
 		TH_LOG("the target's thread did %d of 200 mmap+munmap during the move",
 		       done);
 	}
-	EXPECT_EQ(NPAGES, on_node(self->child, self->buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(self->child, self->buf, NPAGES, 1));
 	munmap(c, PAGE);
 }
 
@@ -350,18 +341,6 @@ TEST_F(mp, fatal_signal_ends_the_move)
 }
 
 /* ------------------------------------------------------------ cpusets */
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 static int cg_write(const char *cg, const char *file, const char *val)
 {
@@ -441,9 +420,9 @@ TEST_F(mp, cpuset_mems_change_moves_pages)
 
 	if (start_member(self, "0", NPAGES, &m))
 		SKIP(return, "no cpuset controller in cgroup v2");
-	ASSERT_EQ(NPAGES, on_node(self->child, self->buf, NPAGES, 0));
+	ASSERT_EQ(NPAGES, pages_on(self->child, self->buf, NPAGES, 0));
 	ASSERT_EQ(0, cg_write(self->cg, "cpuset.mems", "2"));
-	EXPECT_EQ(NPAGES, on_node(self->child, self->buf, NPAGES, 2));
+	EXPECT_EQ(NPAGES, pages_on(self->child, self->buf, NPAGES, 2));
 	EXPECT_TRUE(member_intact(&m));
 	reap(self->child);
 	self->child = 0;
@@ -457,12 +436,12 @@ TEST_F(mp, cpuset_mems_change_keeps_relative_placement)
 
 	if (start_member(self, "0-1", NPAGES, &m))
 		SKIP(return, "no cpuset controller in cgroup v2");
-	ASSERT_EQ(NPAGES / 2, on_node(self->child, self->buf, NPAGES / 2, 0));
-	ASSERT_EQ(NPAGES / 2, on_node(self->child, self->buf + NPAGES / 2 * PAGE,
+	ASSERT_EQ(NPAGES / 2, pages_on(self->child, self->buf, NPAGES / 2, 0));
+	ASSERT_EQ(NPAGES / 2, pages_on(self->child, self->buf + NPAGES / 2 * PAGE,
 				      NPAGES / 2, 1));
 	ASSERT_EQ(0, cg_write(self->cg, "cpuset.mems", "2-3"));
-	EXPECT_EQ(NPAGES / 2, on_node(self->child, self->buf, NPAGES / 2, 2));
-	EXPECT_EQ(NPAGES / 2, on_node(self->child, self->buf + NPAGES / 2 * PAGE,
+	EXPECT_EQ(NPAGES / 2, pages_on(self->child, self->buf, NPAGES / 2, 2));
+	EXPECT_EQ(NPAGES / 2, pages_on(self->child, self->buf + NPAGES / 2 * PAGE,
 				      NPAGES / 2, 3));
 	EXPECT_TRUE(member_intact(&m));
 	reap(self->child);
