@@ -14,8 +14,10 @@ MP2 = 'migrate_pages2'
 # migrate_pages2 with 1 (the caller alone), 2 and 4 workers.
 MP2S = (MP2, MP2 + '-w2', MP2 + '-w4')
 WORKERS = {MP2: 1, MP2 + '-w2': 2, MP2 + '-w4': 4}
-BASELINES = ('migrate_pages', 'move_pages')
-LABEL = {'migrate_pages': 'migrate_pages(2)', 'move_pages': 'move_pages(2)',
+# mainline's ways of doing the same thing; and migrate_pages(2) of the
+# patched kernel, which runs on the engine (for reference).
+BASELINES = ('migrate_pages', 'move_pages', 'migrate_pages-engine')
+LABEL = {'migrate_pages': 'migrate_pages(2), pristine', 'move_pages': 'move_pages(2)',
 	 'memcpy': 'memcpy', MP2: 'migrate_pages2', MP2 + '-w2': 'migrate_pages2 w=2',
 	 MP2 + '-w4': 'migrate_pages2 w=4',
 	 'migrate_pages-engine': 'migrate_pages(2) on the engine',
@@ -120,6 +122,26 @@ def profile_table(r, top=25):
 				else:
 					row += ' | | |'
 			out.append(row)
+	return out
+
+
+def with_mainline(patched, pristine):
+	"""One run's lines from two boots: the patched kernel's, its
+	migrate_pages(2) renamed migrate_pages-engine, and the pristine
+	kernel's migrate_pages(2) samples (the mainline ones)."""
+	out = []
+	for line in patched:
+		f = line.split()
+		if len(f) > 2 and f[0] in ('MP2-BENCH', 'MP2-BENCH-STALL', 'MP2-BENCH-THP') and \
+		   f[2] == 'migrate_pages':
+			f[2] = 'migrate_pages-engine'
+			line = ' '.join(f)
+		out.append(line)
+	for line in pristine:
+		f = line.split()
+		if len(f) > 2 and f[0] in ('MP2-BENCH', 'MP2-BENCH-STALL', 'MP2-BENCH-THP') and \
+		   f[2] == 'migrate_pages':
+			out.append(line)
 	return out
 
 

@@ -74,6 +74,16 @@ class BenchTest(unittest.TestCase):
 		self.assertEqual(rows[2], '| 7 | stall | 4 s [4-4] | 2 s [2-2] | 2.00 |')
 		self.assertTrue(rows[3].endswith('| 2 ms [2-2] | 0.05 ms [0.05-0.05] | 40.00 |'))
 
+	def test_with_mainline(self):
+		lines = bench.with_mainline(['MP2-BENCH 1 migrate_pages 100 2.0',
+					     'MP2-BENCH 1 migrate_pages2 100 1.0'],
+					    ['MP2-BENCH 1 migrate_pages 100 4.0',
+					     'MP2-BENCH-DONE 1 1'])
+		r = bench.parse(lines)
+		self.assertEqual(r.times[('1', 'migrate_pages')], [4.0])
+		self.assertEqual(r.times[('1', 'migrate_pages-engine')], [2.0])
+		self.assertEqual(r.times[('1', 'migrate_pages2')], [1.0])
+
 	def test_report_counts_samples(self):
 		text = bench.report(self.r, ['# t'])
 		self.assertIn('14 samples, 1000 page placements verified.', text)

@@ -601,13 +601,18 @@ README_END = '<!-- bench: end -->'
 
 
 def cmd_bench(args):
-	"""Issue 5: mp2-bench in one boot, medians and ratios, table and plot.
-	A full run (no --only, --scale 1) also updates results/ and the README."""
+	"""mp2-bench on the patched kernel (every method), then mainline
+	migrate_pages(2) on the pristine kernel in a second boot: with the
+	series, migrate_pages(2) runs on the engine, so mainline's numbers must
+	come from the pristine tree.  Medians and ratios, table and plot.  A
+	full run (no --only, --scale 1) also updates results/ and the README."""
 	global NODE_MEM_MB
 	phase_deps()
 	phase_deps('bench')
 	# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
-	# kernel is make test's without test.config's debug options.
+	# kernels are make test's without test.config's debug options.
+	use_build('kbuild-pristine', PRISTINE)
+	kernel(base=[pristine_fragment()])
 	use_build('kbuild-bench')
 	kernel(base=bench_fragments())
 	# 1 GiB must fit on a node beside what the kernel keeps there.
@@ -616,12 +621,17 @@ def cmd_bench(args):
 	if args.only:
 		opts += ' -o ' + args.only
 	out = bench_boot('bench', opts, args.timeout, args.verbose)
-	res = bench.parse(out)
+	use_build('kbuild-pristine', PRISTINE)
+	mainline = bench_boot('bench-pristine', opts + ' -m migrate_pages', args.timeout,
+			      args.verbose)
+	res = bench.parse(bench.with_mainline(out, mainline))
 	header = ['# migrate_pages2 benchmark',
 		  '',
-		  'One boot of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB), '
-		  'linux-source-6.12 %s with the series, no debug options (no lockdep, '
-		  'DEBUG_VM or KASAN), `mp2-bench %s`, %s.' %
+		  'Two boots of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB), '
+		  'linux-source-6.12 %s, no debug options (no lockdep, DEBUG_VM or '
+		  'KASAN), `mp2-bench %s`, %s: the patched kernel ran migrate_pages2, '
+		  'move_pages(2) and migrate_pages(2) (now on the engine); the pristine '
+		  'kernel ran mainline migrate_pages(2) alone, in the second boot.' %
 		  (NODE_MEM_MB, debian_version(), opts, time.strftime('%Y-%m-%d'))]
 	text = bench.report(res, header)
 	full = not args.only and args.scale == 1
