@@ -233,15 +233,11 @@ static bool mp2_watch_isolated;
 static unsigned long mp2_isolated_leaks;
 
 /*
- * A fixture's tests run with the caller alone and with four workers;
- * mp2_fixture_setup() in its setup makes every call ask for them, and
- * watch that no page is left isolated (its teardown checks the count).
+ * A fixture's tests run with the caller alone and with four workers (its
+ * variants); mp2_fixture_setup() in its setup makes every call ask for
+ * them, and watch that no page is left isolated (its teardown checks the
+ * count).
  */
-#define MP2_WORKER_VARIANTS(f)						\
-	FIXTURE_VARIANT(f) { unsigned int workers; };			\
-	FIXTURE_VARIANT_ADD(f, caller) { .workers = 0 };		\
-	FIXTURE_VARIANT_ADD(f, workers4) { .workers = 4 }
-
 static inline void mp2_fixture_setup(unsigned int workers)
 {
 	mp2_workers = workers;

@@ -29,7 +29,17 @@ FIXTURE(counts) {
 };
 
 /* Every test runs with the caller alone, and with helper threads. */
-MP2_WORKER_VARIANTS(counts);
+FIXTURE_VARIANT(counts) {
+	unsigned int workers;
+};
+
+FIXTURE_VARIANT_ADD(counts, caller) {
+	.workers = 0,
+};
+
+FIXTURE_VARIANT_ADD(counts, workers4) {
+	.workers = 4,
+};
 
 FIXTURE_SETUP(counts)
 {

@@ -27,7 +27,17 @@ FIXTURE(mp2) {
 };
 
 /* Every test runs with the caller alone, and with helper threads. */
-MP2_WORKER_VARIANTS(mp2);
+FIXTURE_VARIANT(mp2) {
+	unsigned int workers;
+};
+
+FIXTURE_VARIANT_ADD(mp2, caller) {
+	.workers = 0,
+};
+
+FIXTURE_VARIANT_ADD(mp2, workers4) {
+	.workers = 4,
+};
 
 FIXTURE_SETUP(mp2)
 {

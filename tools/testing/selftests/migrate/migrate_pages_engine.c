@@ -438,11 +438,11 @@ TEST_F(mp, cpuset_mems_change_keeps_relative_placement)
 		SKIP(return, "no cpuset controller in cgroup v2");
 	ASSERT_EQ(NPAGES / 2, pages_on(self->child, self->buf, NPAGES / 2, 0));
 	ASSERT_EQ(NPAGES / 2, pages_on(self->child, self->buf + NPAGES / 2 * PAGE,
-				      NPAGES / 2, 1));
+				       NPAGES / 2, 1));
 	ASSERT_EQ(0, cg_write(self->cg, "cpuset.mems", "2-3"));
 	EXPECT_EQ(NPAGES / 2, pages_on(self->child, self->buf, NPAGES / 2, 2));
 	EXPECT_EQ(NPAGES / 2, pages_on(self->child, self->buf + NPAGES / 2 * PAGE,
-				      NPAGES / 2, 3));
+				       NPAGES / 2, 3));
 	EXPECT_TRUE(member_intact(&m));
 	reap(self->child);
 	self->child = 0;
