@@ -145,13 +145,16 @@ static s32 *mp2_copy_array(u64 uptr, u32 nr)
  * @new_nodes: destination node of each pair
  * @mms: the distinct mms of the targets, each held by mmgrab(): a target
  *	that exits during the call frees its memory and is not walked
- * @nr_mms: entries in @mms
+ * @tasks: a task using each of @mms, held (its threads' policies are
+ *	rewritten with MIGRATE_PAGES2_UPDATE_POLICY)
+ * @nr_mms: entries in @mms and @tasks
  */
 struct mp2_request {
 	s32 *pids;
 	s32 *old_nodes;
 	s32 *new_nodes;
 	struct mm_struct **mms;
+	struct task_struct **tasks;
 	u32 nr_mms;
 };
 
@@ -159,9 +162,12 @@ static void mp2_free_request(struct mp2_request *req)
 {
 	u32 i;
 
-	for (i = 0; i < req->nr_mms; i++)
+	for (i = 0; i < req->nr_mms; i++) {
 		mmdrop(req->mms[i]);
+		put_task_struct(req->tasks[i]);
+	}
 	kfree(req->mms);
+	kfree(req->tasks);
 	kfree(req->pids);
 	kfree(req->old_nodes);
 	kfree(req->new_nodes);
@@ -286,7 +292,8 @@ static int mp2_get_targets(struct mp2_call *call, struct mp2_request *req,
 	if (!req->pids)
 		nr_pids = 1;
 	req->mms = kcalloc(nr_pids, sizeof(*req->mms), GFP_KERNEL);
-	if (!req->mms)
+	req->tasks = kcalloc(nr_pids, sizeof(*req->tasks), GFP_KERNEL);
+	if (!req->mms || !req->tasks)
 		return -ENOMEM;
 	for (i = 0; i < nr_pids; i++) {
 		task = req->pids ? mp2_get_task(req->pids[i], pidfd) :
@@ -294,12 +301,16 @@ static int mp2_get_targets(struct mp2_call *call, struct mp2_request *req,
 		if (IS_ERR(task))
 			return PTR_ERR(task);
 		mm = mp2_get_mm(call, task);
-		put_task_struct(task);
-		if (IS_ERR(mm))
+		if (IS_ERR(mm)) {
+			put_task_struct(task);
 			return PTR_ERR(mm);
+		}
 		if (!mp2_has_mm(req, mm)) {
 			mmgrab(mm);
+			req->tasks[req->nr_mms] = task;
 			req->mms[req->nr_mms++] = mm;
+		} else {
+			put_task_struct(task);
 		}
 		mmput(mm);
 	}
@@ -390,6 +401,16 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	if (ustats && clear_user(ustats, sizeof(*ustats)))
 		goto out;
 
+	/* Policies first: pages faulted in during the move follow it. */
+	if (call->flags & MIGRATE_PAGES2_UPDATE_POLICY) {
+		ret = mp2_update_policies(call, req.tasks, req.mms, req.nr_mms);
+		if (ret) {
+			/* Nothing moved; on a fatal signal say what was rewritten. */
+			if (ret == -EINTR && mp2_write_stats(ustats, &call->stats))
+				ret = -EFAULT;
+			goto out;
+		}
+	}
 	ret = mp2_run(call, req.mms, req.nr_mms, args.workers);
 	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
 		ret = mp2_result(&call->stats);

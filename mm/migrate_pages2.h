@@ -14,7 +14,8 @@
 
 #define MIGRATE_PAGES2_FLAGS	(MIGRATE_PAGES2_MOVE_ALL | \
 				 MIGRATE_PAGES2_PIDFD | \
-				 MIGRATE_PAGES2_DRY_RUN)
+				 MIGRATE_PAGES2_DRY_RUN | \
+				 MIGRATE_PAGES2_UPDATE_POLICY)
 #define MIGRATE_PAGES2_MAX_PIDS	1024
 #define MIGRATE_PAGES2_MAX_WORKERS	1024
 
@@ -97,6 +98,8 @@ int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 		  const s32 *new_nodes, u32 nr_nodes);
 void mp2_map_from_masks(struct mp2_call *call, const nodemask_t *from,
 			const nodemask_t *to);
+struct mempolicy;
+bool mp2_rewrite_policy(const struct mp2_call *call, struct mempolicy *pol);
 #endif
 
 /* mm/migrate_pages2_move.c: the engine: walking targets, moving batches */
@@ -105,6 +108,10 @@ int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
 	    u32 workers);
 void mp2_migrate_batch(struct mp2_batch *b);
 void mp2_drop_batch(struct mp2_batch *b);
+
+/* mm/migrate_pages2_policy.c: MIGRATE_PAGES2_UPDATE_POLICY */
+int mp2_update_policies(struct mp2_call *call, struct task_struct **tasks,
+			struct mm_struct **mms, u32 nr);
 
 /* mm/migrate_pages2_workers.c: the batches, and the helpers moving them */
 int mp2_workers_start(struct mp2_call *call, u32 workers);

@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <kunit/visibility.h>
+#include <linux/mempolicy.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 
@@ -25,7 +26,7 @@ struct args_case {
 static const struct args_case args_cases[] = {
 	{ "valid", { VALID }, 0 },
 	{ "all_flags", { .flags = MIGRATE_PAGES2_FLAGS, VALID }, 0 },
-	{ "unknown_flag", { .flags = 1ULL << 3, VALID }, -EINVAL },
+	{ "unknown_flag", { .flags = 1ULL << 4, VALID }, -EINVAL },
 	{ "nr_pids_zero", { .nr_pids = 0, .nr_nodes = 1 }, -EINVAL },
 	{ "nr_pids_max", { .nr_pids = 1024, .nr_nodes = 1 }, 0 },
 	{ "nr_pids_over_max", { .nr_pids = 1025, .nr_nodes = 1 }, -EINVAL },
@@ -242,6 +243,84 @@ static void map_from_masks(struct kunit *test)
 				    node_isset(nid, call->moving), "node %d", nid);
 }
 
+/* MIGRATE_PAGES2_UPDATE_POLICY: a policy's nodes rewritten through the pairs. */
+struct policy_case {
+	const char *name;
+	s32 old_nodes[2], new_nodes[2];
+	int nr;
+	unsigned short mode, flags;
+	unsigned long nodes, user;	/* masks of nodes 0-3 */
+	int home;
+	bool changed;
+	unsigned long nodes_after, user_after;
+	int home_after;
+};
+
+static const struct policy_case policy_cases[] = {
+	{ "bind_moved", { 0 }, { 2 }, 1, MPOL_BIND, 0, 0x1, 0, NONE,
+	  true, 0x4, 0, NONE },
+	{ "swap", { 0, 1 }, { 1, 0 }, 2, MPOL_BIND, 0, 0x1, 0, NONE,
+	  true, 0x2, 0, NONE },
+	{ "many_to_one", { 0, 1 }, { 3, 3 }, 2, MPOL_INTERLEAVE, 0, 0x3, 0, NONE,
+	  true, 0x8, 0, NONE },
+	{ "other_nodes_stay", { 0 }, { 3 }, 1, MPOL_INTERLEAVE, 0, 0x3, 0, NONE,
+	  true, 0xa, 0, NONE },
+	{ "no_source_unchanged", { 0 }, { 2 }, 1, MPOL_PREFERRED, 0, 0x2, 0, NONE,
+	  false, 0x2, 0, NONE },
+	{ "any_node", { 1, MIGRATE_PAGES2_ANY_NODE }, { 1, 3 }, 2, MPOL_INTERLEAVE, 0,
+	  0x7, 0, NONE, true, 0xa, 0, NONE },
+	{ "static_user_mask", { 0 }, { 2 }, 1, MPOL_BIND, MPOL_F_STATIC_NODES, 0x1,
+	  0x1, NONE, true, 0x4, 0x4, NONE },
+	{ "relative_user_mask", { 1 }, { 3 }, 1, MPOL_BIND, MPOL_F_RELATIVE_NODES,
+	  0x2, 0x2, NONE, true, 0x8, 0x8, NONE },
+	{ "home_node", { 0 }, { 2 }, 1, MPOL_BIND, 0, 0x3, 0, 0, true, 0x6, 0, 2 },
+	{ "default_untouched", { 0 }, { 2 }, 1, MPOL_DEFAULT, 0, 0, 0, NONE,
+	  false, 0, 0, NONE },
+	{ "local_untouched", { 0 }, { 2 }, 1, MPOL_LOCAL, 0, 0, 0, NONE,
+	  false, 0, 0, NONE },
+};
+
+static void policy_case_desc(const struct policy_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(policy, policy_cases, policy_case_desc);
+
+static nodemask_t mask_of(unsigned long bits)
+{
+	nodemask_t m = NODE_MASK_NONE;
+	int nid;
+
+	for (nid = 0; nid < 4; nid++)
+		if (bits & BIT(nid))
+			node_set(nid, m);
+	return m;
+}
+
+static void rewrite_policy(struct kunit *test)
+{
+	const struct policy_case *c = test->param_value;
+	struct mp2_call *call = new_call(test);
+	struct mempolicy pol = {
+		.mode = c->mode, .flags = c->flags, .home_node = c->home,
+	};
+	nodemask_t nodes_after = mask_of(c->nodes_after);
+	nodemask_t user_after = mask_of(c->user_after);
+
+	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, c->old_nodes, c->new_nodes, c->nr));
+	pol.nodes = mask_of(c->nodes);
+	if (c->flags)
+		pol.w.user_nodemask = mask_of(c->user);
+	KUNIT_EXPECT_EQ(test, c->changed, mp2_rewrite_policy(call, &pol));
+	KUNIT_EXPECT_TRUE(test, nodes_equal(nodes_after, pol.nodes));
+	if (c->flags)
+		KUNIT_EXPECT_TRUE(test, nodes_equal(user_after, pol.w.user_nodemask));
+	KUNIT_EXPECT_EQ(test, c->home_after, pol.home_node);
+	KUNIT_EXPECT_EQ(test, c->mode, pol.mode);
+	KUNIT_EXPECT_EQ(test, c->flags, pol.flags);
+}
+
 static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE_PARAM(check_args, args_gen_params),
 	KUNIT_CASE(map_swap),
@@ -253,6 +332,7 @@ static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE_PARAM(map_rejects, map_error_gen_params),
 	KUNIT_CASE(map_dest_without_memory),
 	KUNIT_CASE_PARAM(map_from_masks, remap_gen_params),
+	KUNIT_CASE_PARAM(rewrite_policy, policy_gen_params),
 	{}
 };
 

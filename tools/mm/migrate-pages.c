@@ -76,6 +76,9 @@ static const char help_text[] =
 "  -a, --all            also move pages mapped by several processes\n"
 "                       (needs CAP_SYS_NICE; use it to move a whole job)\n"
 "  -n, --dry-run        count what would move, move nothing\n"
+"  -u, --update-policy  first rewrite the processes' memory policies (mbind,\n"
+"                       set_mempolicy) through the pairs, so that memory they\n"
+"                       allocate later lands where the job was moved\n"
 "  -r, --range START:LEN  only this address range (one PID); LEN may end\n"
 "                       in K, M or G\n"
 "  -c, --cgroup PATH    every process of a cgroup v2 group, in one call\n"
@@ -564,16 +567,18 @@ static void print_json(const struct request *req, long left,
 	printf("{\"pairs\":[");
 	for (i = 0; i < req->nr_nodes; i++)
 		printf("%s[%d,%d]", i ? "," : "", req->old_nodes[i], req->new_nodes[i]);
-	printf("],\"all\":%s,\"dry_run\":%s,\"workers\":%u,\"left\":%ld,",
+	printf("],\"all\":%s,\"dry_run\":%s,\"update_policy\":%s,\"workers\":%u,\"left\":%ld,",
 	       req->flags & MIGRATE_PAGES2_MOVE_ALL ? "true" : "false",
 	       req->flags & MIGRATE_PAGES2_DRY_RUN ? "true" : "false",
+	       req->flags & MIGRATE_PAGES2_UPDATE_POLICY ? "true" : "false",
 	       req->workers, left);
 	printf("\"stats\":{\"scanned\":%llu,", (unsigned long long)st->scanned);
 	printf("\"moved\":%llu,", (unsigned long long)st->moved);
 	printf("\"shared\":%llu,", (unsigned long long)st->shared);
 	printf("\"busy\":%llu,", (unsigned long long)st->busy);
 	printf("\"no_memory\":%llu,", (unsigned long long)st->no_memory);
-	printf("\"split\":%llu},", (unsigned long long)st->split);
+	printf("\"split\":%llu,", (unsigned long long)st->split);
+	printf("\"policies\":%llu},", (unsigned long long)st->policies);
 	printf("\"seconds\":%.6f,\"mib_per_s\":%.1f,\"processes\":[", secs,
 	       secs > 0 ? mib / secs : 0);
 	for (i = 0; i < req->nr_pids; i++) {
@@ -600,6 +605,10 @@ static void print_text(const struct request *req, long left,
 	       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: nothing moved)" : "");
 	printf("%.1f MiB in %.3f s, %.1f MiB/s, %u worker%s\n", mib, secs,
 	       secs > 0 ? mib / secs : 0, req->workers, req->workers == 1 ? "" : "s");
+	if (req->flags & MIGRATE_PAGES2_UPDATE_POLICY)
+		printf("%llu memory polic%s rewritten%s\n", (unsigned long long)st->policies,
+		       st->policies == 1 ? "y" : "ies",
+		       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: counted only)" : "");
 	if (left > 0) {
 		printf("%ld pages stayed: ", left);
 		printf("%llu shared (mapped by several processes: add --all), ",
@@ -629,6 +638,7 @@ static void parse_args(struct request *req, int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "update-policy", no_argument, NULL, 'u' },
 		{ "range", required_argument, NULL, 'r' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'R' },
@@ -643,7 +653,7 @@ static void parse_args(struct request *req, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:anr:c:w:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:anur:c:w:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			parse_map(req, optarg);
@@ -654,6 +664,9 @@ static void parse_args(struct request *req, int argc, char **argv)
 			break;
 		case 'n':
 			req->flags |= MIGRATE_PAGES2_DRY_RUN;
+			break;
+		case 'u':
+			req->flags |= MIGRATE_PAGES2_UPDATE_POLICY;
 			break;
 		case 'r':
 			parse_range(req, optarg);

@@ -51,6 +51,8 @@ struct migrate_pages_args {
  * @busy: could not be isolated or migrated (pinned, writeback, races)
  * @no_memory: the destination node could not supply a page
  * @split: huge pages that had to be split to move (a count of huge pages)
+ * @policies: memory policies rewritten (MIGRATE_PAGES2_UPDATE_POLICY: one
+ *	per VMA after splits, one per thread), else 0
  * @reserved: written as 0
  */
 struct migrate_pages_stats {
@@ -60,7 +62,8 @@ struct migrate_pages_stats {
 	__u64 busy;
 	__u64 no_memory;
 	__u64 split;
-	__u64 reserved[2];
+	__u64 policies;
+	__u64 reserved[1];	/* written as 0 */
 };
 
 /* Also move pages mapped more than once; needs CAP_SYS_NICE. */
@@ -69,6 +72,8 @@ struct migrate_pages_stats {
 #define MIGRATE_PAGES2_PIDFD		_BITULL(1)
 /* Count only: fill stats, move nothing. */
 #define MIGRATE_PAGES2_DRY_RUN		_BITULL(2)
+/* First rewrite the targets' memory policies through the pairs. */
+#define MIGRATE_PAGES2_UPDATE_POLICY	_BITULL(3)
 
 /* In old_nodes[]: any node that no other pair names as a source. */
 #define MIGRATE_PAGES2_ANY_NODE		(-1)

@@ -35,6 +35,13 @@ static inline long sys_set_mempolicy(int mode, const unsigned long *mask,
 	return syscall(__NR_set_mempolicy, mode, mask, maxnode);
 }
 
+static inline long sys_mbind(void *addr, unsigned long len, int mode,
+			     unsigned long mask, unsigned int flags)
+{
+	return syscall(__NR_mbind, addr, len, mode, &mask, sizeof(mask) * 8 + 1,
+		       flags);
+}
+
 static inline long sys_move_pages(int pid, unsigned long count, void **pages,
 				  const int *nodes, int *status, int flags)
 {
@@ -180,6 +187,44 @@ static inline int write_file(const char *path, const char *val)
 	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+/*
+ * The policy column of the numa_maps line of pid's VMA that starts at
+ * addr ("bind:2", "interleave=static:0-1", "prefer (many):0,2",
+ * "default"...); "" if none.  Two mode names hold a space.
+ */
+static inline void policy_at(pid_t pid, void *addr, char *out, size_t size)
+{
+	static const char * const two_words[] = {
+		"prefer (many)", "weighted interleave",
+	};
+	char path[64], line[1024];
+	unsigned long start;
+	unsigned int i;
+	int at;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid ? pid : getpid());
+	out[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		size_t skip = 0;
+		char *pol;
+
+		if (sscanf(line, "%lx %n", &start, &at) != 1 ||
+		    start != (uintptr_t)addr)
+			continue;
+		pol = line + at;
+		for (i = 0; i < ARRAY_SIZE(two_words); i++)
+			if (!strncmp(pol, two_words[i], strlen(two_words[i])))
+				skip = strlen(two_words[i]);
+		snprintf(out, size, "%.*s", (int)(skip + strcspn(pol + skip, "\n ")), pol);
+		break;
+	}
+	fclose(f);
 }
 
 /* The number after "key" on the first line of file that starts with it. */

@@ -65,7 +65,7 @@ FIXTURE_VARIANT_ADD(errors, size_above_nonzero_tail) {
 FIXTURE_VARIANT_ADD(errors, size_above_page) {
 	VALID, .size = PAGE + 8, .err = E2BIG };
 FIXTURE_VARIANT_ADD(errors, unknown_flag) {
-	VALID, .flags = 1ULL << 3, .err = EINVAL };
+	VALID, .flags = 1ULL << 4, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, unknown_high_flag) {
 	VALID, .flags = 1ULL << 63, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, nr_pids_zero) {

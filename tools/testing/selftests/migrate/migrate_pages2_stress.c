@@ -384,6 +384,13 @@ static void migrator(int dest)
 			a.flags |= MIGRATE_PAGES2_DRY_RUN;
 		/* The caller alone, or with up to 7 helpers. */
 		a.workers = rnd(&s) % 9;
+		/*
+		 * Policies follow random maps; not toward a full node, where a
+		 * target's rewritten MPOL_BIND would OOM it, as an mbind() of
+		 * its own there would.
+		 */
+		if (dest < 0 && rnd(&s) % 4 == 0)
+			a.flags |= MIGRATE_PAGES2_UPDATE_POLICY;
 		if (rnd(&s) % 4 == 0) {
 			/* A range of the first target's memory, same address in all. */
 			unsigned long off = rnd(&s) % (STABLE / PAGE) * PAGE;
@@ -476,7 +483,7 @@ static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 		long r;
 
 		memset(c.buf, 0, 2 * PAGE);
-		a->flags = rnd(&s) % 4 ? rnd(&s) & 7 : 1ULL << (rnd(&s) % 64);
+		a->flags = rnd(&s) % 4 ? rnd(&s) & 15 : 1ULL << (rnd(&s) % 64);
 		for (i = 0; i < 8; i++) {
 			pids[i] = fuzz_pid(&s, &c, a->flags & MIGRATE_PAGES2_PIDFD);
 			old[i] = fuzz_node(&s);

@@ -17,20 +17,25 @@
 #define SEED	0xc1ULL
 #define OUT	8192
 
-/* A child holding NPAGES written on node 0, at the same address as here. */
+/*
+ * A child holding NPAGES written on node 0, at the same address as here;
+ * bound there by mbind() if asked (a VMA policy it inherits).
+ */
 struct target {
 	pid_t pid;
 	char *buf;
 	char range[64];		/* "--range ADDR:LEN" of its pages */
 };
 
-static int start_target(struct target *t)
+static int start_target(struct target *t, bool bind)
 {
 	int ready[2];
 	char c;
 
 	t->buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
 	if (!t->buf || pipe(ready))
+		return -1;
+	if (bind && sys_mbind(t->buf, NPAGES * PAGE, MPOL_BIND, 1UL << 0, 0))
 		return -1;
 	snprintf(t->range, sizeof(t->range), "--range %p:%luK", t->buf, NPAGES * PAGE / 1024);
 	t->pid = fork();
@@ -121,7 +126,7 @@ FIXTURE_SETUP(cli)
 
 	if (missing)
 		SKIP(return, "%s", missing);
-	ASSERT_EQ(0, start_target(&self->t));
+	ASSERT_EQ(0, start_target(&self->t, false));
 }
 
 FIXTURE_TEARDOWN(cli)
@@ -258,6 +263,37 @@ TEST_F(cli, workers_move_and_are_reported)
 	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
 }
 
+/*
+ * --update-policy reaches the kernel: a target bound to node 0 is bound to
+ * node 2 after the move (its numa_maps), and the tool says so.
+ */
+TEST_F(cli, update_policy_is_passed_and_reported)
+{
+	char pol[64];
+
+	stop_target(&self->t);
+	ASSERT_EQ(0, start_target(&self->t, true));
+	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
+	ASSERT_STREQ("bind:0", pol);
+	EXPECT_EQ(0, run(self->out, "--json --update-policy %s --map 0:2 %d",
+			 self->t.range, self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, "\"update_policy\":true"));
+	EXPECT_EQ(1, json_number(self->out, "policies"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
+	EXPECT_STREQ("bind:2", pol);
+	/* Back, the short form, in text. */
+	EXPECT_EQ(0, run(self->out, "-u %s --map 2:0 %d", self->t.range, self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, "1 memory policy rewritten"));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
+	EXPECT_STREQ("bind:0", pol);
+	/* Without the flag the policy stays. */
+	EXPECT_EQ(0, run(self->out, "%s --map 0:2 %d", self->t.range, self->t.pid));
+	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
+	EXPECT_STREQ("bind:0", pol);
+}
+
 TEST_F(cli, quiet_prints_nothing)
 {
 	EXPECT_EQ(0, run(self->out, "--quiet %s --map 0:1 %d", self->t.range, self->t.pid));
@@ -313,7 +349,7 @@ FIXTURE_SETUP(cli_bad)
 
 	if (missing)
 		SKIP(return, "%s", missing);
-	ASSERT_EQ(0, start_target(&self->t));
+	ASSERT_EQ(0, start_target(&self->t, false));
 }
 
 FIXTURE_TEARDOWN(cli_bad)

@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_pages2(): MIGRATE_PAGES2_UPDATE_POLICY.  A target whose memory
+ * is bound to the old nodes keeps allocating there after a plain move;
+ * with the flag its policies are rewritten through the pairs first.  Each
+ * test checks the policy afterwards (the target's /proc/PID/numa_maps, or
+ * what a target thread's get_mempolicy() says), where a page faulted in
+ * after the call lands, and stats.policies.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "../kselftest_harness.h"
+#include "helpers.h"
+
+#define SEED	0x9011cULL
+
+#ifndef MPOL_PREFERRED_MANY
+#define MPOL_PREFERRED_MANY	5
+#endif
+#ifndef MPOL_WEIGHTED_INTERLEAVE
+#define MPOL_WEIGHTED_INTERLEAVE	6
+#endif
+#define MASK(x)	(1UL << (x))
+
+static long sys_get_mempolicy(int *mode, unsigned long *mask)
+{
+	return syscall(__NR_get_mempolicy, mode, mask, sizeof(*mask) * 8 + 1,
+		       NULL, 0);
+}
+
+static long mp2_policy_call(pid_t pid, uint64_t flags, const int *o,
+			    const int *n, unsigned int nr, void *start,
+			    unsigned long len, struct migrate_pages_stats *st)
+{
+	return mp2_call_range(pid, flags | MIGRATE_PAGES2_UPDATE_POLICY, o, n, nr,
+			      start, len, st);
+}
+
+FIXTURE(policy) {
+	char *buf;
+	unsigned long len;
+	char pol[256];
+};
+
+FIXTURE_SETUP(policy)
+{
+	self->buf = NULL;
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	mp2_fixture_setup(0);
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	if (self->buf)
+		munmap(self->buf, self->len);
+	bind_to(-1);
+	EXPECT_EQ(0, mp2_isolated_leaks);
+}
+
+/* npages bound by mode/nodes, the first half touched. */
+static char *bound(unsigned long npages, int mode, unsigned long nodes,
+		   unsigned int mflags, unsigned long *len)
+{
+	char *p = map_anon(npages * PAGE, MAP_PRIVATE);
+	unsigned long i;
+
+	if (!p || sys_mbind(p, npages * PAGE, mode | mflags, nodes, 0))
+		return NULL;
+	for (i = 0; i < npages / 2; i++)
+		p[i * PAGE] = 1;
+	*len = npages * PAGE;
+	return p;
+}
+
+/* MPOL_BIND {0} moved 0 -> 2: the policy says 2, and a new page lands there. */
+TEST_F(policy, bind_follows_the_move)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+
+	self->buf = bound(64, MPOL_BIND, MASK(0), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, pages_on(0, self->buf, 32, 0) - 32);
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf, self->len, &st));
+	EXPECT_EQ(1, st.policies);
+	EXPECT_EQ(32, st.moved);
+	EXPECT_EQ(32, pages_on(0, self->buf, 32, 2));
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	/* A page faulted in now follows the move. */
+	self->buf[40 * PAGE] = 1;
+	EXPECT_EQ(2, page_node(self->buf + 40 * PAGE));
+}
+
+/* Without the flag the policy stays, and a new page lands on the old node. */
+TEST_F(policy, without_the_flag_new_pages_go_back)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+
+	self->buf = bound(64, MPOL_BIND, MASK(0), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st));
+	EXPECT_EQ(0, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	self->buf[40 * PAGE] = 1;
+	EXPECT_EQ(0, page_node(self->buf + 40 * PAGE));
+}
+
+/* A swap with bind:0 and bind:1 on two VMAs: they swap. */
+TEST_F(policy, swap_swaps_policies)
+{
+	int o[] = { 0, 1 }, n[] = { 1, 0 };
+	struct migrate_pages_stats st;
+	char *b;
+
+	self->len = 32 * PAGE;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	b = self->buf + 16 * PAGE;
+	ASSERT_EQ(0, sys_mbind(self->buf, 16 * PAGE, MPOL_BIND, MASK(0), 0));
+	ASSERT_EQ(0, sys_mbind(b, 16 * PAGE, MPOL_BIND, MASK(1), 0));
+	memset(self->buf, 1, 8 * PAGE);
+	memset(b, 1, 8 * PAGE);
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
+	EXPECT_EQ(2, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:1", self->pol);
+	policy_at(0, b, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	EXPECT_EQ(8, pages_on(0, self->buf, 8, 1));
+	EXPECT_EQ(8, pages_on(0, b, 8, 0));
+}
+
+/* Many to one: interleave:0-1 with {0->3, 1->3} interleaves on 3 alone. */
+TEST_F(policy, many_to_one_collapses)
+{
+	int o[] = { 0, 1 }, n[] = { 3, 3 };
+	struct migrate_pages_stats st;
+
+	self->buf = bound(32, MPOL_INTERLEAVE, MASK(0) | MASK(1), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
+	EXPECT_EQ(1, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("interleave:3", self->pol);
+	EXPECT_EQ(16, pages_on(0, self->buf, 16, 3));
+	self->buf[20 * PAGE] = 1;
+	EXPECT_EQ(3, page_node(self->buf + 20 * PAGE));
+}
+
+/* A range covering half a VMA: the VMA splits, only that half changes. */
+TEST_F(policy, range_splits_the_vma)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *half;
+
+	self->buf = bound(32, MPOL_BIND, MASK(0), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	half = self->buf + 16 * PAGE;
+	memset(half, 2, 4 * PAGE);
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, half, 16 * PAGE, &st));
+	EXPECT_EQ(1, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	policy_at(0, half, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	EXPECT_EQ(16, pages_on(0, self->buf, 16, 0));
+	EXPECT_EQ(4, pages_on(0, half, 4, 2));
+}
+
+/* Default and local policies have no nodes: untouched, not counted. */
+TEST_F(policy, default_and_local_untouched)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *local;
+
+	self->len = 32 * PAGE;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	local = self->buf + 16 * PAGE;
+	ASSERT_EQ(0, sys_mbind(local, 16 * PAGE, MPOL_LOCAL, 0, 0));
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf, self->len, &st));
+	EXPECT_EQ(0, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("default", self->pol);
+	policy_at(0, local, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("local", self->pol);
+}
+
+/* DRY_RUN counts what would be rewritten and rewrites nothing. */
+TEST_F(policy, dry_run_counts_only)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+
+	self->buf = bound(32, MPOL_BIND, MASK(0), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, mp2_policy_call(0, MIGRATE_PAGES2_DRY_RUN, o, n, 1, self->buf,
+				     self->len, &st));
+	EXPECT_EQ(1, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	EXPECT_EQ(16, pages_on(0, self->buf, 16, 0));
+}
+
+/*
+ * The task policy of every thread, on a whole-mm call; a range call
+ * leaves task policies alone.  Three threads bound to 0, 1 and 2 report
+ * their policy on demand.
+ */
+struct teller {
+	int node;			/* bound here at start */
+	int ask[2], answer[2];
+};
+
+static void *tell_policy(void *arg)
+{
+	struct teller *t = arg;
+	unsigned long mask = MASK(t->node);
+	char c;
+
+	if (sys_set_mempolicy(MPOL_BIND, &mask, sizeof(mask) * 8 + 1))
+		return NULL;
+	while (read(t->ask[0], &c, 1) == 1) {
+		int mode = -1;
+
+		mask = 0;
+		sys_get_mempolicy(&mode, &mask);
+		if (write(t->answer[1], &mask, sizeof(mask)) != sizeof(mask))
+			break;
+	}
+	return NULL;
+}
+
+static unsigned long ask(struct teller *t)
+{
+	unsigned long mask = 0;
+
+	if (write(t->ask[1], "?", 1) != 1 ||
+	    read(t->answer[0], &mask, sizeof(mask)) != sizeof(mask))
+		return ~0UL;
+	return mask;
+}
+
+static void thread_target(int go, int done)
+{
+	struct teller t[3];
+	pthread_t th[3];
+	int i;
+	char c;
+
+	for (i = 0; i < 3; i++) {
+		t[i].node = i;
+		if (pipe(t[i].ask) || pipe(t[i].answer) ||
+		    pthread_create(&th[i], NULL, tell_policy, &t[i]))
+			_exit(1);
+	}
+	/* Each round: report the three threads' node masks. */
+	while (read(go, &c, 1) == 1) {
+		unsigned long masks[3];
+
+		for (i = 0; i < 3; i++)
+			masks[i] = ask(&t[i]);
+		if (write(done, masks, sizeof(masks)) != sizeof(masks))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+TEST_F(policy, task_policy_of_every_thread)
+{
+	int o[] = { 0, 1 }, n[] = { 2, 3 }, go[2], done[2];
+	struct migrate_pages_stats st;
+	unsigned long masks[3];
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	child = fork();
+	if (!child)
+		thread_target(go[0], done[1]);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(masks), read(done[0], masks, sizeof(masks)));
+	ASSERT_EQ(MASK(0), masks[0]);
+	ASSERT_EQ(MASK(1), masks[1]);
+
+	/* A range call: task policies stay. */
+	self->len = PAGE;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, mp2_policy_call(child, 0, o, n, 2, self->buf, self->len, &st));
+	EXPECT_EQ(0, st.policies);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(masks), read(done[0], masks, sizeof(masks)));
+	EXPECT_EQ(MASK(0), masks[0]);
+
+	/*
+	 * The whole mm: the three threads' policies (2 stays: not a source).
+	 * Pages the child still shares with us after fork() stay (shared).
+	 */
+	ASSERT_LE(0, mp2_policy_call(child, 0, o, n, 2, NULL, 0, &st));
+	EXPECT_EQ(2, st.policies);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(masks), read(done[0], masks, sizeof(masks)));
+	EXPECT_EQ(MASK(2), masks[0]);
+	EXPECT_EQ(MASK(3), masks[1]);
+	EXPECT_EQ(MASK(2), masks[2]);
+	reap(child);
+}
+
+/*
+ * A shmem shared policy: two processes map the same memfd and one
+ * mbind()s it; moving the other rewrites the file's policy, which both
+ * see.
+ */
+TEST_F(policy, shmem_shared_policy)
+{
+	int o[] = { 0 }, n[] = { 2 }, fd = memfd_create("mp2-policy", 0);
+	struct migrate_pages_stats st;
+	pid_t other;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 32 * PAGE));
+	self->len = 32 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, sys_mbind(self->buf, self->len, MPOL_BIND, MASK(0), 0));
+	memset(self->buf, 3, 16 * PAGE);
+	other = spawn_mapper(self->buf, 16);
+	ASSERT_LT(0, other);
+	policy_at(other, self->buf, self->pol, sizeof(self->pol));
+	ASSERT_STREQ("bind:0", self->pol);
+	ASSERT_EQ(0, mp2_policy_call(other, MIGRATE_PAGES2_MOVE_ALL, o, n, 1,
+				     self->buf, self->len, &st));
+	EXPECT_EQ(1, st.policies);
+	policy_at(other, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	EXPECT_EQ(16, pages_on(0, self->buf, 16, 2));
+	/* A new page of the file follows the move, whoever faults it. */
+	self->buf[24 * PAGE] = 1;
+	EXPECT_EQ(2, page_node(self->buf + 24 * PAGE));
+	reap(other);
+	close(fd);
+}
+
+/*
+ * A file's shared policy that differs within one mapping: the other
+ * process's unsplit VMA is rewritten range by range (two policies here).
+ */
+TEST_F(policy, shmem_shared_policy_ranges)
+{
+	int o[] = { 0, 1 }, n[] = { 2, 3 }, fd = memfd_create("mp2-ranges", 0);
+	struct migrate_pages_stats st;
+	char *second;
+	pid_t other;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 32 * PAGE));
+	self->len = 32 * PAGE;
+	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	second = self->buf + 16 * PAGE;
+	/* Mapped before the policies are set: the other VMA stays whole. */
+	other = spawn_mapper(self->buf, 0);
+	ASSERT_LT(0, other);
+	ASSERT_EQ(0, sys_mbind(self->buf, 16 * PAGE, MPOL_BIND, MASK(0), 0));
+	ASSERT_EQ(0, sys_mbind(second, 16 * PAGE, MPOL_BIND, MASK(1), 0));
+	ASSERT_EQ(0, mp2_policy_call(other, 0, o, n, 2, self->buf, self->len, &st));
+	EXPECT_EQ(2, st.policies);
+	policy_at(other, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(other, second, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:3", self->pol);
+	policy_at(0, second, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:3", self->pol);
+	second[PAGE] = 1;
+	EXPECT_EQ(3, page_node(second + PAGE));
+	reap(other);
+	close(fd);
+}
+
+/* Set a failslab knob to val, its old value ("Y", "N", a number) in old. */
+static int failslab_knob(const char *knob, const char *val, char *old, size_t size)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/failslab/%s", knob);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, old, size - 1);
+	close(fd);
+	old[n > 0 ? n : 0] = 0;
+	old[strcspn(old, "\n")] = 0;
+	return write_file(path, val);
+}
+
+/*
+ * The policy pass can fail (a VMA split needs memory): every slab
+ * allocation of the call is made to fail in turn (fail-nth; failslab
+ * told to fail sleeping allocations too, quietly) until the call
+ * succeeds; each failure is ENOMEM with no page moved and the data intact.
+ */
+TEST_F(policy, allocation_failures_move_nothing)
+{
+	int o[] = { 0 }, n[] = { 2 }, i, failures = 0;
+	char path[64], wait_was[16], verbose_was[16];
+	struct migrate_pages_stats st;
+	char *half;
+	long r = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", syscall(__NR_gettid));
+	if (access(path, W_OK) || access("/sys/kernel/debug/failslab", F_OK))
+		SKIP(return, "needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS");
+	ASSERT_EQ(0, failslab_knob("ignore-gfp-wait", "N", wait_was, sizeof(wait_was)));
+	ASSERT_EQ(0, failslab_knob("verbose", "0", verbose_was, sizeof(verbose_was)));
+	self->buf = bound(32, MPOL_BIND, MASK(0), 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	half = self->buf + 16 * PAGE;
+	ASSERT_EQ(0, fill_on(self->buf, 16, 0, SEED));
+	mp2_watch_isolated = false;	/* its own files would take the failures */
+	for (i = 1; i < 200 && r; i++) {
+		char nth[16];
+		int fail = open(path, O_WRONLY), err;
+
+		ASSERT_LE(0, fail);
+		snprintf(nth, sizeof(nth), "%d", i);
+		ASSERT_EQ((ssize_t)strlen(nth), write(fail, nth, strlen(nth)));
+		/* Half the VMA: the policy pass has to split it. */
+		r = mp2_policy_call(0, 0, o, n, 1, self->buf, 16 * PAGE, &st);
+		err = errno;
+		ASSERT_EQ(1, write(fail, "0", 1));
+		close(fail);
+		/* Past the policy pass: a page allocation may fail (no_memory). */
+		if (r >= 0)
+			break;
+		EXPECT_EQ(ENOMEM, err);
+		EXPECT_EQ(16, pages_on(0, self->buf, 16, 0));
+		failures++;
+	}
+	failslab_knob("ignore-gfp-wait", wait_was, path, sizeof(path));
+	failslab_knob("verbose", verbose_was, path, sizeof(path));
+	EXPECT_LE(0, r);
+	EXPECT_LT(0, failures);
+	EXPECT_EQ(16, pages_on(0, self->buf, 16, 0) + pages_on(0, self->buf, 16, 2));
+	EXPECT_EQ(-1, check_pattern(self->buf, 16, SEED));
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, half, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	TH_LOG("%d allocations of the call failed in turn, each with nothing moved",
+	       failures);
+}
+
+/* Every mode with nodes, and the flags, rewritten node by node. */
+FIXTURE(modes) {
+	char *buf;
+	unsigned long len;
+	char pol[256];
+};
+
+FIXTURE_VARIANT(modes) {
+	int mode;
+	unsigned int mflags;
+	unsigned long nodes;
+	const char *before, *after;	/* numa_maps' policy column */
+	int first_node_after;		/* where a new page lands, -1: don't check */
+};
+
+/* Pairs {0 -> 2, 1 -> 3}: node 2 is not a source and stays. */
+FIXTURE_VARIANT_ADD(modes, preferred) {
+	.mode = MPOL_PREFERRED, .nodes = MASK(1),
+	.before = "prefer:1", .after = "prefer:3", .first_node_after = 3 };
+FIXTURE_VARIANT_ADD(modes, preferred_many) {
+	.mode = MPOL_PREFERRED_MANY, .nodes = MASK(0) | MASK(2),
+	.before = "prefer (many):0,2", .after = "prefer (many):2",
+	.first_node_after = 2 };
+FIXTURE_VARIANT_ADD(modes, interleave) {
+	.mode = MPOL_INTERLEAVE, .nodes = MASK(0) | MASK(1),
+	.before = "interleave:0-1", .after = "interleave:2-3",
+	.first_node_after = -1 };
+FIXTURE_VARIANT_ADD(modes, weighted_interleave) {
+	.mode = MPOL_WEIGHTED_INTERLEAVE, .nodes = MASK(0) | MASK(1),
+	.before = "weighted interleave:0-1", .after = "weighted interleave:2-3",
+	.first_node_after = -1 };
+FIXTURE_VARIANT_ADD(modes, bind_static) {
+	.mode = MPOL_BIND, .mflags = MPOL_F_STATIC_NODES, .nodes = MASK(0),
+	.before = "bind=static:0", .after = "bind=static:2", .first_node_after = 2 };
+FIXTURE_VARIANT_ADD(modes, bind_relative) {
+	.mode = MPOL_BIND, .mflags = MPOL_F_RELATIVE_NODES, .nodes = MASK(1),
+	.before = "bind=relative:1", .after = "bind=relative:3",
+	.first_node_after = 3 };
+
+FIXTURE_SETUP(modes)
+{
+	self->buf = NULL;
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	mp2_fixture_setup(0);
+}
+
+FIXTURE_TEARDOWN(modes)
+{
+	if (self->buf)
+		munmap(self->buf, self->len);
+}
+
+TEST_F(modes, rewritten_node_by_node)
+{
+	int o[] = { 0, 1 }, n[] = { 2, 3 };
+	struct migrate_pages_stats st;
+	int node, want;
+
+	self->buf = bound(32, variant->mode, variant->nodes, variant->mflags, &self->len);
+	if (!self->buf && errno == EINVAL)
+		SKIP(return, "this kernel lacks the mode");
+	ASSERT_NE(NULL, self->buf);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	ASSERT_STREQ(variant->before, self->pol);
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
+	EXPECT_EQ(1, st.policies);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ(variant->after, self->pol);
+	EXPECT_EQ(0, pages_on(0, self->buf, 16, 0) + pages_on(0, self->buf, 16, 1));
+	self->buf[20 * PAGE] = 1;
+	node = page_node(self->buf + 20 * PAGE);
+	/* Interleaving: either new node will do. */
+	want = variant->first_node_after;
+	if (want < 0)
+		want = node == 3 ? 3 : 2;
+	EXPECT_EQ(want, node);
+}
+
+TEST_HARNESS_MAIN
