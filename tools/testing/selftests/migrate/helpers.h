@@ -29,6 +29,10 @@
 #define PAGE		4096UL
 #define MAX_TEST_NODES	4
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 static inline long sys_set_mempolicy(int mode, const unsigned long *mask,
 				     unsigned long maxnode)
 {
@@ -443,6 +447,31 @@ static inline int set_node_hugepages(int node, long nr)
 static inline int sys_pidfd_open(pid_t pid, unsigned int flags)
 {
 	return syscall(__NR_pidfd_open, pid, flags);
+}
+
+/* A pid that existed a moment ago: a reaped child's; or its pidfd. */
+static inline int dead_child(bool want_pidfd)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (!pid)
+		_exit(0);
+	fd = want_pidfd ? sys_pidfd_open(pid, 0) : pid;
+	waitpid(pid, NULL, 0);
+	return fd;
+}
+
+/* A child that has exited and is not reaped yet (a zombie); its pid. */
+static inline pid_t zombie_child(void)
+{
+	siginfo_t info;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
+	return pid;
 }
 
 #endif /* __MIGRATE_HELPERS_H */

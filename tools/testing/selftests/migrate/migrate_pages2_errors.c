@@ -152,31 +152,6 @@ FIXTURE_TEARDOWN(errors)
 		munmap(self->buf, NPAGES * PAGE);
 }
 
-/* A pid that existed a moment ago: a reaped child's; or its pidfd. */
-static int dead_child(bool want_pidfd)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (!pid)
-		_exit(0);
-	fd = want_pidfd ? sys_pidfd_open(pid, 0) : pid;
-	waitpid(pid, NULL, 0);
-	return fd;
-}
-
-/* A child that has exited and is not reaped yet (a zombie); its pid. */
-static pid_t zombie_child(void)
-{
-	siginfo_t info;
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(0);
-	waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
-	return pid;
-}
-
 static void resolve_target(enum target target, pid_t *child, int *fd,
 			   int pids[2])
 {

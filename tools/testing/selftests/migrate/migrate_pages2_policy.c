@@ -44,6 +44,15 @@ FIXTURE(policy) {
 	char pol[256];
 };
 
+/* Both fixtures' teardown: unmap, unbind, and no page left isolated. */
+static unsigned long unmap_and_unbind(char *buf, unsigned long len)
+{
+	if (buf)
+		munmap(buf, len);
+	bind_to(-1);
+	return mp2_isolated_leaks;
+}
+
 FIXTURE_SETUP(policy)
 {
 	self->buf = NULL;
@@ -54,10 +63,7 @@ FIXTURE_SETUP(policy)
 
 FIXTURE_TEARDOWN(policy)
 {
-	if (self->buf)
-		munmap(self->buf, self->len);
-	bind_to(-1);
-	EXPECT_EQ(0, mp2_isolated_leaks);
+	EXPECT_EQ(0, unmap_and_unbind(self->buf, self->len));
 }
 
 /* npages bound by mode/nodes, the first half touched. */
@@ -512,8 +518,7 @@ FIXTURE_SETUP(modes)
 
 FIXTURE_TEARDOWN(modes)
 {
-	if (self->buf)
-		munmap(self->buf, self->len);
+	EXPECT_EQ(0, unmap_and_unbind(self->buf, self->len));
 }
 
 TEST_F(modes, rewritten_node_by_node)

@@ -35,7 +35,8 @@ static int start_target(struct target *t, bool bind)
 	t->buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
 	if (!t->buf || pipe(ready))
 		return -1;
-	if (bind && sys_mbind(t->buf, NPAGES * PAGE, MPOL_BIND, 1UL << 0, 0))
+	/* Bound to node 0: mask bit 0. */
+	if (bind && sys_mbind(t->buf, NPAGES * PAGE, MPOL_BIND, 1, 0))
 		return -1;
 	snprintf(t->range, sizeof(t->range), "--range %p:%luK", t->buf, NPAGES * PAGE / 1024);
 	t->pid = fork();

@@ -116,6 +116,123 @@ TEST_F(remap, pages_follow_the_pairs)
 	EXPECT_TRUE(intact(self->buf, variant->nr));
 }
 
+/* ------------------------------------------------------------ errnos */
+
+/*
+ * migrate_pages(2)'s errnos stay mainline 6.12's (LTP's migrate_pages01
+ * checks these): each call fails, and the target's pages stay where they
+ * were.
+ */
+enum mp_target {
+	MP_SELF,		/* pid 0: the caller */
+	MP_DEAD,		/* a reaped child's pid */
+	MP_ZOMBIE,		/* an exited child, not reaped: no mm */
+	MP_KTHREAD,		/* kthreadd: no mm */
+	MP_ROOT_SLEEPER,	/* a child of root's, called on by nobody */
+};
+
+FIXTURE(mp_errors) {
+	char *buf;
+	unsigned long len;
+	pid_t child;
+};
+
+FIXTURE_VARIANT(mp_errors) {
+	enum mp_target target;
+	unsigned long maxnode;		/* 0: MAXNODE */
+	bool bad_old, bad_new;		/* the mask points nowhere */
+	bool as_nobody;			/* call from an unprivileged child */
+	int err;
+};
+
+FIXTURE_VARIANT_ADD(mp_errors, no_such_pid) {
+	.target = MP_DEAD, .err = ESRCH };
+FIXTURE_VARIANT_ADD(mp_errors, zombie_has_no_mm) {
+	.target = MP_ZOMBIE, .err = EINVAL };
+FIXTURE_VARIANT_ADD(mp_errors, kernel_thread_has_no_mm) {
+	.target = MP_KTHREAD, .err = EINVAL };
+FIXTURE_VARIANT_ADD(mp_errors, maxnode_over_a_page_of_bits) {
+	.maxnode = PAGE * 8 + 2, .err = EINVAL };
+FIXTURE_VARIANT_ADD(mp_errors, old_nodes_unreadable) {
+	.bad_old = true, .err = EFAULT };
+FIXTURE_VARIANT_ADD(mp_errors, new_nodes_unreadable) {
+	.bad_new = true, .err = EFAULT };
+FIXTURE_VARIANT_ADD(mp_errors, other_users_process) {
+	.target = MP_ROOT_SLEEPER, .as_nobody = true, .err = EPERM };
+
+FIXTURE_SETUP(mp_errors)
+{
+	self->child = 0;
+	self->buf = NULL;
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	self->buf = map_filled(BLOCK, 0, SEED, &self->len);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(mp_errors)
+{
+	if (self->child > 0)
+		reap(self->child);
+	if (self->buf)
+		munmap(self->buf, self->len);
+}
+
+/* migrate_pages(2) from an unprivileged child if asked; its errno or 0. */
+static int mp_errno(pid_t pid, unsigned long maxnode, const unsigned long *old,
+		    const unsigned long *new, bool as_nobody)
+{
+	int status;
+	pid_t caller;
+
+	if (!as_nobody)
+		return syscall(__NR_migrate_pages, pid, maxnode, old, new) ? errno : 0;
+	caller = fork();
+	if (!caller) {
+		if (setgid(65534) || setuid(65534))
+			_exit(255);
+		_exit(syscall(__NR_migrate_pages, pid, maxnode, old, new) ? errno : 0);
+	}
+	waitpid(caller, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 254;
+}
+
+TEST_F(mp_errors, fails_and_moves_nothing)
+{
+	unsigned long old = N(0), new = N(1), *bad = (unsigned long *)8;
+	pid_t pid = 0, seen = 0;
+
+	switch (variant->target) {
+	case MP_SELF:
+		break;
+	case MP_DEAD:
+		pid = dead_child(false);
+		break;
+	case MP_ZOMBIE:
+		self->child = zombie_child();
+		pid = self->child;
+		break;
+	case MP_KTHREAD:
+		pid = 2;
+		break;
+	case MP_ROOT_SLEEPER:
+		/* Its pages are ours, copy-on-write: it sees them on node 0. */
+		self->child = spawn_sleeper();
+		ASSERT_LT(0, self->child);
+		pid = self->child;
+		seen = pid;
+		break;
+	}
+	ASSERT_EQ(variant->err,
+		  mp_errno(pid, variant->maxnode ? variant->maxnode : MAXNODE,
+			   variant->bad_old ? bad : &old,
+			   variant->bad_new ? bad : &new, variant->as_nobody)) {
+		TH_LOG("expected %s", strerror(variant->err));
+	}
+	EXPECT_EQ(BLOCK, pages_on(seen, self->buf, BLOCK, 0));
+	EXPECT_EQ(-1, check_pattern(self->buf, BLOCK, SEED));
+}
+
 /* ------------------------------------------------------------ the rest */
 
 FIXTURE(mp) {
