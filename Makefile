@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # migrate_pages2: the commands.  Each is a verb of harness/mp2.py, which
 # keeps everything it generates in out/ (or $MP2_OUT).
-MP2 := python3 harness/mp2.py
+# ARCH=arm64: the arm64 guest (make test ARCH=arm64, kernel, run, shell)
+MP2 := python3 harness/mp2.py $(if $(ARCH),--arch $(ARCH))
 
 .PHONY: test demo bench profile pristine-bench stress kernel cli run shell series clean deps fresh-check
 

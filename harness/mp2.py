@@ -10,6 +10,7 @@ project's files and patches applied, out/kbuild the kernel's O= directory.
 """
 
 import argparse
+import collections
 import hashlib
 import os
 import re
@@ -37,6 +38,32 @@ GUEST = os.path.join(OUT, 'guest')
 BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
 JOBS = str(os.cpu_count() or 2)
 
+
+class Arch:
+	"""What differs between the guests: the kernel's ARCH and image, the
+	compilers, the base config fragment, busybox and QEMU."""
+
+	def __init__(self, name, karch, image, cross, console, base, busybox, compat):
+		self.name = name
+		self.make = [] if not cross else ['ARCH=' + karch, 'CROSS_COMPILE=' + cross]
+		self.image = image		# the kernel make target, under arch/<karch>/boot
+		self.karch = karch
+		self.cc = cross + 'gcc'
+		self.console = console
+		self.base = os.path.join(HARNESS, 'configs', base)
+		self.busybox = busybox
+		self.compat = compat		# flags of a 32-bit build of the selftests
+
+
+ARCHES = {
+	'x86_64': Arch('x86_64', 'x86', 'bzImage', '', 'ttyS0', 'guest.config',
+		       '/bin/busybox', '-m32'),
+	# busybox-static:arm64, unpacked from Debian's archive by phase_deps()
+	'arm64': Arch('arm64', 'arm64', 'Image', 'aarch64-linux-gnu-', 'ttyAMA0',
+		      'guest-arm64.config', os.path.join(OUT, 'arm64', 'bin', 'busybox'), None),
+}
+ARCH = ARCHES['x86_64']
+
 # Top-level folders of the repository that hold new kernel files at their
 # kernel paths; they are copied over the pristine tree.
 OVERLAY_DIRS = ('mm', 'include', 'tools', 'Documentation')
@@ -52,27 +79,42 @@ PACKAGES = {
 		'gcc': ['gcc'], 'libc6-dev': [], 'make': ['make'], 'flex': ['flex'], 'bison': ['bison'],
 		'bc': ['bc'], 'libelf-dev': [], 'libssl-dev': [], 'cpio': ['cpio'],
 		'xz-utils': ['xz'], 'patch': ['patch'], 'perl': ['perl'], 'git': ['git'],
-		'libnuma-dev': [], 'rsync': ['rsync'],
+		'libnuma-dev': [], 'rsync': ['rsync'], 'gcc-multilib': [],
 	},
 	'bench': {'gnuplot-nox': ['gnuplot']},
 	'fresh': {'debootstrap': ['debootstrap']},
+	# libnuma-dev:arm64 for mm's migration selftest, from the arm64 archive
+	'arm64': {'gcc-aarch64-linux-gnu': ['aarch64-linux-gnu-gcc'],
+		  'libc6-dev-arm64-cross': [], 'qemu-system-arm': ['qemu-system-aarch64'],
+		  'libnuma-dev:arm64': []},
 }
 # Files of those packages that are not programs but that the run needs.
 NEEDED_FILES = {
 	'test': ['/usr/src/linux-source-6.12.tar.xz', '/bin/busybox',
 		 '/usr/share/qemu/qboot.rom', '/usr/include/libelf.h',
 		 '/usr/include/openssl/ssl.h', '/usr/include/numa.h',
-		 '/usr/lib/x86_64-linux-gnu/libc.a'],
+		 '/usr/lib/x86_64-linux-gnu/libc.a', '/usr/lib32/libc.a'],
 }
 
-FRAGMENTS = [os.path.join(HARNESS, 'configs', 'guest.config'),
-	     os.path.join(HARNESS, 'configs', 'test.config'),
-	     os.path.join(TOP, 'tools', 'testing', 'selftests', 'migrate', 'config')]
+def fragments():
+	"""make test's config: the guest's base, the test options (those of
+	every architecture, then this one's) and the migrate selftests' own."""
+	return [ARCH.base, os.path.join(HARNESS, 'configs', 'test.config'),
+		os.path.join(HARNESS, 'configs', 'test-%s.config' % ARCH.name),
+		os.path.join(TOP, 'tools', 'testing', 'selftests', 'migrate', 'config')]
+
+
+def expected_skips():
+	"""The skips make test accepts: everywhere, and on this architecture."""
+	skips = ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips'))
+	skips.update(ktap.load_expected_skips(os.path.join(HARNESS,
+							   'expected-skips-' + ARCH.name)))
+	return skips
 
 # The guest: 4 nodes with memory, node 3 without CPUs (a CXL-like tier).
 NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '1024'))
 NODE_CPUS = ['0', '1', '2-3', None]
-CMDLINE = 'console=ttyS0 panic=-1 loglevel=7 transparent_hugepage=madvise'
+CMDLINE = 'panic=-1 loglevel=7 transparent_hugepage=madvise'
 
 T0 = time.monotonic()
 
@@ -107,25 +149,78 @@ def run(cmd, quiet=False, logfile=None, **kw):
 
 
 # ---------------------------------------------------------------- deps
+def arch_suffix():
+	"""Console logs of another guest than x86_64's go apart: out/test-arm64.log."""
+	return '' if ARCH.name == 'x86_64' else '-' + ARCH.name
+
+
+def log_suffix():
+	"""Build logs of another build dir than out/kbuild go apart: out/build.log
+	is make test's, out/build-kbuild-arm64.log the arm64 guest's."""
+	name = os.path.basename(KBUILD)
+	return '' if name == 'kbuild' else '-' + name
+
+
+def kmake(*args):
+	"""make on the kernel tree being built, for the guest's architecture."""
+	return ['make', '-C', KSRC, 'O=' + KBUILD] + ARCH.make + list(args)
+
+
+def apt(args):
+	sudo = [] if os.geteuid() == 0 else ['sudo']
+	if sudo and not shutil.which('sudo'):
+		die('need root or sudo to run apt-get %s' % ' '.join(args))
+	env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+	run(sudo + ['apt-get'] + args, quiet=True, env=env)
+
+
+def foreign_arch(arch):
+	"""Let apt take packages of arch from Debian's archive (multiarch)."""
+	foreign = subprocess.run(['dpkg', '--print-foreign-architectures'],
+				 capture_output=True, text=True).stdout.split()
+	if arch not in foreign:
+		run(([] if os.geteuid() == 0 else ['sudo']) + ['dpkg', '--add-architecture', arch])
+		apt(['update', '-q'])
+
+
+def arm64_busybox():
+	"""busybox-static for arm64, unpacked from Debian's archive into out/arm64
+	(not installed: it would replace the host's /bin/busybox)."""
+	if os.path.exists(ARCHES['arm64'].busybox):
+		return
+	with tempfile.TemporaryDirectory() as tmp:
+		os.chmod(tmp, 0o755)
+		run(['apt-get', 'download', '-q', 'busybox-static:arm64'], quiet=True, cwd=tmp)
+		deb = [n for n in os.listdir(tmp) if n.endswith('.deb')]
+		if not deb:
+			die('apt-get download busybox-static:arm64 fetched nothing')
+		run(['dpkg-deb', '-x', os.path.join(tmp, deb[0]), os.path.join(OUT, 'arm64')])
+
+
 def phase_deps(kind='test'):
 	"""Install the Debian packages a phase needs, if any is missing, then
 	check that every program and file the phase uses is there."""
+	if kind == 'arm64':
+		foreign_arch('arm64')
 	want = list(PACKAGES[kind])
-	q = subprocess.run(['dpkg-query', '-W', '-f=${Package} ${Status}\n'] + want,
+	q = subprocess.run(['dpkg-query', '-W', '-f=${Package} ${Architecture} ${Status}\n'] + want,
 			   capture_output=True, text=True)
-	have = {l.split()[0] for l in q.stdout.splitlines() if l.endswith(' installed')}
+	have = set()
+	for l in q.stdout.splitlines():
+		if l.endswith(' installed'):
+			name, arch = l.split()[:2]
+			have.update((name, '%s:%s' % (name, arch)))
 	missing = [p for p in want if p not in have]
 	if missing:
-		sudo = [] if os.geteuid() == 0 else ['sudo']
-		if sudo and not shutil.which('sudo'):
-			die('need root or sudo to install %s' % ' '.join(missing))
-		env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-		run(sudo + ['apt-get', 'update', '-q'], quiet=True, env=env)
-		run(sudo + ['apt-get', 'install', '-y', '-q', '--no-install-recommends'] + missing,
-		    quiet=True, env=env)
+		apt(['update', '-q'])
+		apt(['install', '-y', '-q', '--no-install-recommends'] + missing)
+	if kind == 'arm64':
+		arm64_busybox()
 	absent = ['%s (package %s)' % (prog, pkg) for pkg, progs in PACKAGES[kind].items()
 		  for prog in progs if not shutil.which(prog)]
 	absent += [f for f in NEEDED_FILES.get(kind, []) if not os.path.exists(f)]
+	if kind == 'arm64' and not os.path.exists(ARCHES['arm64'].busybox):
+		absent.append(ARCHES['arm64'].busybox)
 	if absent:
 		die('still missing after the install: ' + ', '.join(absent))
 
@@ -190,8 +285,8 @@ def patched_files(patches, base_dir):
 	return result
 
 
-def phase_prepare():
-	"""out/src = pristine tarball + the project's files + its patches."""
+def extract_pristine():
+	"""out/pristine: the Debian tarball, extracted once per Debian version."""
 	version = debian_version()
 	stamp = os.path.join(OUT, 'pristine', '.version')
 	if not os.path.exists(stamp) or read(stamp, 'r') != version:
@@ -202,13 +297,15 @@ def phase_prepare():
 		run(['tar', '-xJf', TARBALL, '-C', os.path.join(OUT, 'pristine')])
 		with open(stamp, 'w') as f:
 			f.write(version)
-	if not os.path.isdir(SRC):
-		run(['cp', '-al', PRISTINE, SRC])
+	return version
 
-	want = {f: read(os.path.join(TOP, f)) for f in overlay_files()}
-	want.update(patched_files(series.load(TOP).patches(), PRISTINE))
 
-	manifest = os.path.join(OUT, 'src.manifest')
+def sync_tree(src, want, manifest):
+	"""Make src (a hard-linked copy of the pristine tree) hold want, {kernel
+	path: content}, over the pristine files; files a previous sync changed
+	and want no longer has go back to pristine.  Returns the paths changed."""
+	if not os.path.isdir(src):
+		run(['cp', '-al', PRISTINE, src])
 	before = read(manifest, 'r').split() if os.path.exists(manifest) else []
 	changed = []
 	for f in before:
@@ -216,15 +313,32 @@ def phase_prepare():
 			continue
 		orig = os.path.join(PRISTINE, f)
 		if os.path.exists(orig):
-			write_if_changed(os.path.join(SRC, f), read(orig))
-		elif os.path.exists(os.path.join(SRC, f)):
-			os.unlink(os.path.join(SRC, f))
+			write_if_changed(os.path.join(src, f), read(orig))
+		elif os.path.exists(os.path.join(src, f)):
+			os.unlink(os.path.join(src, f))
 		changed.append(f)
 	for f, data in sorted(want.items()):
-		if write_if_changed(os.path.join(SRC, f), data):
+		if write_if_changed(os.path.join(src, f), data):
 			changed.append(f)
 	with open(manifest, 'w') as f:
 		f.write('\n'.join(sorted(want)) + '\n')
+	return changed
+
+
+def series_files(commits):
+	"""{kernel path: content} of a prefix of the series: the new files of
+	those commits and the upstream files their patches change."""
+	want = {f: read(os.path.join(TOP, f)) for c in commits for f in c.files}
+	want.update(patched_files([p for c in commits for p in c.patches], PRISTINE))
+	return want
+
+
+def phase_prepare():
+	"""out/src = pristine tarball + the project's files + its patches."""
+	version = extract_pristine()
+	want = {f: read(os.path.join(TOP, f)) for f in overlay_files()}
+	want.update(patched_files(series.load(TOP).patches(), PRISTINE))
+	changed = sync_tree(SRC, want, os.path.join(OUT, 'src.manifest'))
 	log('sources: linux-source-6.12 %s + %d project files, %d changed' %
 	    (version, len(want), len(changed)))
 
@@ -244,26 +358,40 @@ def parse_config(text):
 	return opts
 
 
-def phase_config(extra=(), base=None):
-	"""tinyconfig + fragments, then check every requested option survived."""
-	frags = [f for f in (base or FRAGMENTS) if os.path.exists(f)] + list(extra)
+def kconfig_defines(tree, option):
+	"""Does some Kconfig file of tree define option (CONFIG_X)?"""
+	r = subprocess.run(['grep', '-rqx', '--include=Kconfig*', 'config ' + option[7:],
+			    os.path.join(tree, 'mm'), os.path.join(tree, 'lib'),
+			    os.path.join(tree, 'init'), os.path.join(tree, 'arch'),
+			    os.path.join(tree, 'kernel')])
+	return r.returncode == 0
+
+
+def phase_config(extra=(), base=None, lenient=False):
+	"""tinyconfig + fragments, then check every requested option survived.
+	lenient: an option the tree does not define yet (a step of the series
+	before the patch that adds it) may be dropped."""
+	frags = [f for f in (base or fragments()) if os.path.exists(f)] + list(extra)
 	text = ''.join(read(f, 'r') for f in frags)
 	digest = hashlib.sha256((text + debian_version()).encode()).hexdigest()
 	stamp = os.path.join(KBUILD, '.mp2-config')
 	dotconfig = os.path.join(KBUILD, '.config')
-	clog = os.path.join(OUT, 'config.log')
-	fresh = not (os.path.exists(stamp) and read(stamp, 'r') == digest and
-		     os.path.exists(dotconfig))
+	clog = os.path.join(OUT, 'config%s.log' % log_suffix())
+	# Lenient (a step of the series): always from the fragments, since an
+	# earlier step's olddefconfig dropped the options it did not know.
+	fresh = lenient or not (os.path.exists(stamp) and read(stamp, 'r') == digest and
+				os.path.exists(dotconfig))
 	if fresh:
 		os.makedirs(KBUILD, exist_ok=True)
-		run(['make', '-C', KSRC, 'O=' + KBUILD, 'tinyconfig'], logfile=clog)
+		run(kmake('tinyconfig'), logfile=clog)
 		with open(dotconfig, 'a') as f:
 			f.write(text)
 	# Always: a patched Kconfig may have brought new symbols.
-	run(['make', '-C', KSRC, 'O=' + KBUILD, 'olddefconfig'], logfile=clog)
+	run(kmake('olddefconfig'), logfile=clog)
 	got = parse_config(read(dotconfig, 'r'))
 	dropped = ['%s=%s (got %s)' % (k, v, got.get(k, 'n'))
-		   for k, v in parse_config(text).items() if got.get(k, 'n') != v]
+		   for k, v in parse_config(text).items() if got.get(k, 'n') != v and
+		   not (lenient and not kconfig_defines(KSRC, k))]
 	if dropped:
 		die('config options dropped by olddefconfig (missing dependencies?):\n  ' +
 		    '\n  '.join(dropped))
@@ -276,39 +404,53 @@ def phase_config(extra=(), base=None):
 # ---------------------------------------------------------------- build
 def phase_build():
 	"""Incremental kernel build and the UAPI headers for the selftests."""
-	blog = os.path.join(OUT, 'build.log')
-	run(['make', '-C', KSRC, 'O=' + KBUILD, '-j' + JOBS, 'bzImage'], logfile=blog)
+	blog = os.path.join(OUT, 'build%s.log' % log_suffix())
+	run(kmake('-j' + JOBS, ARCH.image), logfile=blog)
 	warnings = [l for l in read(blog, 'r').splitlines()
 		    if 'warning:' in l and any(('/%s/' % d) in l or l.startswith(d + '/')
 					       for d in OVERLAY_DIRS)]
 	for w in warnings:
 		log('build ' + w)
-	run(['make', '-C', KSRC, 'O=' + KBUILD, 'headers_install'],
-	    logfile=os.path.join(OUT, 'headers.log'))
+	run(kmake('headers_install'),
+	    logfile=os.path.join(OUT, 'headers%s.log' % log_suffix()))
 	log('kernel: %s' % BZIMAGE)
 
 
 # ---------------------------------------------------------------- guest
-SELFTESTS = [('migrate', None), ('mm', 'migration')]
+# (suite, its programs to build (None: all of them), compiler, guest folder).
+# The migrate selftests also run as i386 programs in the x86_64 guest: a
+# 32-bit caller reaches migrate_pages2() through the compat system call
+# table (IA32_EMULATION), with the same pairs, statistics, errnos and pidfds.
+COMPAT_PROGRAMS = ['migrate_pages2_errors', 'migrate_pages2_test']
+
+
+def selftests():
+	"""The guest's selftest suites: (suite, its programs to build (None: all
+	of them), extra compiler flags, guest folder)."""
+	suites = [('migrate', None, '', 'migrate'), ('mm', ['migration'], '', 'mm')]
+	if ARCH.compat:
+		suites.append(('migrate', COMPAT_PROGRAMS, ARCH.compat, 'migrate32'))
+	return suites
 
 
 def build_selftests():
 	"""Static selftest binaries for the guest; returns [(guest path, host path)]."""
 	files = []
 	inc = '-isystem ' + os.path.join(KBUILD, 'usr', 'include')
-	for suite, only in SELFTESTS:
+	for suite, only, flags, folder in selftests():
 		sdir = os.path.join(SRC, 'tools', 'testing', 'selftests', suite)
 		if not os.path.isdir(sdir):
 			continue
-		odir = os.path.join(GUEST, 'kselftest', suite)
+		odir = os.path.join(GUEST, 'kselftest', folder)
 		os.makedirs(odir, exist_ok=True)
-		targets = [os.path.join(odir, only)] if only else ['all']
-		run(['make', '-C', sdir, 'OUTPUT=' + odir, 'CC=gcc -static',
-		     'KHDR_INCLUDES=' + inc, '-j' + JOBS] + targets,
-		    logfile=os.path.join(OUT, 'selftests-%s.log' % suite))
-		names = [only] if only else selftest_programs(sdir)
+		targets = [os.path.join(odir, n) for n in only] if only else ['all']
+		cc = ' '.join([ARCH.cc, '-static'] + ([flags] if flags else []))
+		run(['make', '-C', sdir, 'OUTPUT=' + odir, 'CC=' + cc,
+		     'KHDR_INCLUDES=' + inc, '-j' + JOBS] + ARCH.make + targets,
+		    logfile=os.path.join(OUT, 'selftests-%s.log' % folder))
+		names = only or selftest_programs(sdir)
 		for n in names:
-			files.append(('/kselftest/%s/%s' % (suite, n), os.path.join(odir, n)))
+			files.append(('/kselftest/%s/%s' % (folder, n), os.path.join(odir, n)))
 	return files
 
 
@@ -339,7 +481,7 @@ def build_tools():
 		if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(srcpath) or \
 		   os.path.getmtime(out) < os.path.getmtime(os.path.join(TOP, 'include', 'uapi', 'linux',
 									  'migrate_pages2.h')):
-			run(['gcc', '-static', '-pthread', '-O2', '-Wall', '-Wextra', '-Werror',
+			run([ARCH.cc, '-static', '-pthread', '-O2', '-Wall', '-Wextra', '-Werror',
 			     '-idirafter', os.path.join(TOP, 'include', 'uapi'), '-o', out, srcpath])
 		files.append(('/bin/' + name, out))
 	return files
@@ -365,7 +507,7 @@ def make_initramfs(name, cmd, files):
 		'dir /proc 755 0 0', 'dir /sys 755 0 0', 'dir /tmp 1777 0 0',
 		'dir /bin 755 0 0', 'dir /etc 755 0 0', 'dir /root 700 0 0',
 		'dir /kselftest 755 0 0',
-		'file /bin/busybox /bin/busybox 755 0 0',
+		'file /bin/busybox %s 755 0 0' % ARCH.busybox,
 		'file /init %s/guest/init 755 0 0' % HARNESS,
 		'file /bin/mp2-run-tests %s/guest/run-tests 755 0 0' % HARNESS,
 		'file /etc/passwd %s/guest/passwd 644 0 0' % HARNESS,
@@ -402,11 +544,19 @@ def qemu_cmd(cpio, interactive=False, node_cpus=None):
 	# scheduler warns when LLC siblings sit on different nodes.
 	node_cpus = node_cpus or NODE_CPUS
 	ncpus = 1 if node_cpus == ONE_CPU else 4
-	cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max',
-	       '-smp', '%d,sockets=%d,cores=1,threads=1' % (ncpus, ncpus),
-	       '-m', '%dM' % (4 * NODE_MEM_MB), '-bios', '/usr/share/qemu/qboot.rom',
-	       '-kernel', BZIMAGE, '-initrd', cpio, '-append', CMDLINE,
-	       '-display', 'none', '-no-reboot', '-vga', 'none', '-nodefaults']
+	cmdline = 'console=%s %s' % (ARCH.console, CMDLINE)
+	if ARCH.name == 'arm64':
+		# The virt board, booted from the Image with a device tree; its
+		# memory starts at 1 GiB.  pauth-impdef: a cheap pointer
+		# authentication algorithm, the architected one is slow in TCG.
+		cmd = ['qemu-system-aarch64', '-accel', 'tcg', '-machine', 'virt',
+		       '-cpu', 'max,pauth-impdef=on', '-smp', str(ncpus)]
+	else:
+		cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max',
+		       '-smp', '%d,sockets=%d,cores=1,threads=1' % (ncpus, ncpus),
+		       '-bios', '/usr/share/qemu/qboot.rom', '-vga', 'none']
+	cmd += ['-m', '%dM' % (4 * NODE_MEM_MB), '-kernel', BZIMAGE, '-initrd', cpio,
+		'-append', cmdline, '-display', 'none', '-no-reboot', '-nodefaults']
 	for n, cpus in enumerate(node_cpus):
 		cmd += ['-object', 'memory-backend-ram,id=m%d,size=%dM' % (n, NODE_MEM_MB)]
 		numa = 'node,nodeid=%d,memdev=m%d' % (n, n)
@@ -463,17 +613,28 @@ def guest_files(names):
 	return files
 
 
+def set_arch(name):
+	"""Build and boot another architecture's guest, in out/kbuild-<arch>
+	and out/guest-<arch>."""
+	global ARCH, GUEST
+	ARCH = ARCHES[name]
+	GUEST = os.path.join(OUT, 'guest-' + name)
+	use_build('kbuild-' + name)
+
+
 def use_build(name, tree=None):
 	"""Build in out/<name> instead of out/kbuild (make stress's kernel),
 	from tree (default: out/src, the patched tree)."""
 	global KBUILD, BZIMAGE, KSRC
 	KBUILD = os.path.join(OUT, name)
-	BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
+	BZIMAGE = os.path.join(KBUILD, 'arch', ARCH.karch, 'boot', ARCH.image)
 	KSRC = tree or SRC
 
 
 def kernel(extra=(), base=None):
 	phase_deps()
+	if ARCH.name != 'x86_64':
+		phase_deps(ARCH.name)
 	phase_prepare()
 	phase_config(extra, base)
 	phase_build()
@@ -490,7 +651,8 @@ def cmd_run(args):
 	its status."""
 	kernel()
 	cpio = make_initramfs('run', args.cmd, guest_files(args.files))
-	lines, timed_out = boot(cpio, 'run.log', args.timeout, echo=args.verbose)
+	lines, timed_out = boot(cpio, 'run%s.log' % arch_suffix(), args.timeout,
+				echo=args.verbose)
 	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
 	for l in out:
 		print(l)
@@ -500,7 +662,8 @@ def cmd_run(args):
 	rc = ktap.exit_status(lines)
 	if timed_out or rc is None:
 		die('guest did not finish%s (see %s)' %
-		    (' in %ds' % args.timeout if timed_out else '', os.path.join(OUT, 'run.log')))
+		    (' in %ds' % args.timeout if timed_out else '',
+		     os.path.join(OUT, 'run%s.log' % arch_suffix())))
 	sys.exit(rc if not reports else max(rc, 1))
 
 
@@ -522,9 +685,10 @@ def cmd_test(args):
 		results += series.checkpatch(make_series(), SRC)
 	files = build_selftests()
 	cpio = make_initramfs('test', 'mp2-run-tests', files)
-	lines, timed_out = boot(cpio, 'test.log', args.timeout, echo=args.verbose)
+	lines, timed_out = boot(cpio, 'test%s.log' % arch_suffix(), args.timeout,
+				echo=args.verbose)
 	results += ktap.parse_guest(lines, [g for g, _ in files])
-	expected = ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips'))
+	expected = expected_skips()
 	sys.exit(ktap.report(results, lines, timed_out, expected, log))
 
 
@@ -655,7 +819,7 @@ def cmd_bench(args):
 
 def bench_fragments():
 	"""make test's fragments without test.config's debug options."""
-	return [f for f in FRAGMENTS if not f.endswith('test.config')]
+	return [f for f in fragments() if not os.path.basename(f).startswith('test')]
 
 
 def pristine_fragment():
@@ -891,12 +1055,14 @@ def cmd_parse(args):
 	progs = [l.split(None, 1)[1] for l in lines if l.startswith('MP2-TEST: ')]
 	results = ktap.parse_guest(lines, progs)
 	sys.exit(ktap.report(results, lines, False,
-			     ktap.load_expected_skips(os.path.join(HARNESS, 'expected-skips')), log))
+			     expected_skips(), log))
 
 
 def main():
 	p = argparse.ArgumentParser(description=__doc__,
 				    formatter_class=argparse.RawDescriptionHelpFormatter)
+	p.add_argument('--arch', default='x86_64', choices=ARCHES,
+		       help='the guest: x86_64 (default) or arm64 (test, kernel, run, shell)')
 	sub = p.add_subparsers(dest='command', required=True)
 	s = sub.add_parser('deps', help='install missing Debian packages')
 	s.set_defaults(func=lambda a: phase_deps(a.kind))
@@ -955,6 +1121,14 @@ def main():
 	s.set_defaults(func=cmd_parse)
 	s.add_argument('log')
 	args = p.parse_args()
+	# make's command-line variables (make test ARCH=arm64) reach every make
+	# below through MAKEFLAGS; the harness sets what each build needs.
+	for var in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL'):
+		os.environ.pop(var, None)
+	if args.arch != 'x86_64':
+		if args.command not in ('test', 'kernel', 'run', 'shell', 'config', 'deps'):
+			die('%s runs on the x86_64 guest only' % args.command)
+		set_arch(args.arch)
 	args.func(args)
 
 
