@@ -4,7 +4,7 @@
 # ARCH=arm64: the arm64 guest (make test ARCH=arm64, kernel, run, shell)
 MP2 := python3 harness/mp2.py $(if $(ARCH),--arch $(ARCH))
 
-.PHONY: test demo bench profile pristine-bench stress kernel cli run shell series clean deps fresh-check
+.PHONY: test demo bench profile pristine-bench stress kernel cli run shell series series-check clean deps fresh-check
 
 test:
 	$(MP2) test
@@ -50,6 +50,11 @@ shell:
 
 series:
 	$(MP2) series
+
+# every patch of the series built in turn, then with the options off; W=1,
+# sparse and kernel-doc on the files it adds and changes (~25 min)
+series-check:
+	$(MP2) series-check
 
 deps:
 	$(MP2) deps

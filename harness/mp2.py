@@ -83,6 +83,7 @@ PACKAGES = {
 	},
 	'bench': {'gnuplot-nox': ['gnuplot']},
 	'fresh': {'debootstrap': ['debootstrap']},
+	'series': {'sparse': ['sparse']},
 	# libnuma-dev:arm64 for mm's migration selftest, from the arm64 archive
 	'arm64': {'gcc-aarch64-linux-gnu': ['aarch64-linux-gnu-gcc'],
 		  'libc6-dev-arm64-cross': [], 'qemu-system-arm': ['qemu-system-aarch64'],
@@ -389,16 +390,19 @@ def phase_config(extra=(), base=None, lenient=False):
 	# Always: a patched Kconfig may have brought new symbols.
 	run(kmake('olddefconfig'), logfile=clog)
 	got = parse_config(read(dotconfig, 'r'))
-	dropped = ['%s=%s (got %s)' % (k, v, got.get(k, 'n'))
-		   for k, v in parse_config(text).items() if got.get(k, 'n') != v and
-		   not (lenient and not kconfig_defines(KSRC, k))]
+	lost = [k for k, v in parse_config(text).items() if got.get(k, 'n') != v]
+	unknown = [k for k in lost if lenient and not kconfig_defines(KSRC, k)]
+	dropped = ['%s=%s (got %s)' % (k, parse_config(text)[k], got.get(k, 'n'))
+		   for k in lost if k not in unknown]
 	if dropped:
 		die('config options dropped by olddefconfig (missing dependencies?):\n  ' +
 		    '\n  '.join(dropped))
 	with open(stamp, 'w') as f:
 		f.write(digest)
 	if fresh:
-		log('config: %d fragment options, all kept' % len(parse_config(text)))
+		log('config: %d fragment options, all kept%s' %
+		    (len(parse_config(text)), ' but %s (not in this tree yet)' % ', '.join(unknown)
+		     if unknown else ''))
 
 
 # ---------------------------------------------------------------- build
@@ -981,6 +985,122 @@ def mounts_under(path):
 	return [m for m in points if m == path or m.startswith(path + '/')]
 
 
+# ---------------------------------------------------------------- series-check
+SERIES_SRC = os.path.join(OUT, 'src-series')
+FINDING_RE = re.compile(r'^(\S+?):(\d+):(?:\d+:)? (warning|error): (.*)$')
+
+
+def try_run(cmd, logfile, cwd=None):
+	"""Run cmd, its output to logfile; (ok, the log's lines)."""
+	log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+	with open(logfile, 'w') as f:
+		r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=cwd)
+	return r.returncode == 0, read(logfile, 'r').splitlines()
+
+
+def findings(lines, files, sparse=False):
+	"""{file: [message]} of compiler (or sparse) warnings and errors on files,
+	line numbers dropped, so that a tree can be compared with another."""
+	found = collections.defaultdict(list)
+	for line in lines:
+		m = FINDING_RE.match(line)
+		if not m:
+			continue
+		path = os.path.normpath(m.group(1))
+		rel = next((f for f in files if path == f or path.endswith('/' + f)), None)
+		# gcc ends its warnings with the flag that asked for them; sparse does not
+		if rel and (not sparse or not line.rstrip().endswith(']')):
+			found[rel].append('%s: %s' % (m.group(3), m.group(4)))
+	return found
+
+
+def lint(name, files):
+	"""W=1, sparse (C=2) and kernel-doc findings on files of the series-check
+	tree: {check: {file: [message]}}."""
+	objs = [f[:-2] + '.o' for f in files if f.endswith('.c') and
+		os.path.exists(os.path.join(SERIES_SRC, f))]
+	make = ['make', '-C', SERIES_SRC, 'O=' + KBUILD, '-j' + JOBS]
+	out = {}
+	_, lines = try_run(make + ['W=1'] + objs, os.path.join(OUT, 'series-check-%s-w1.log' % name))
+	out['W=1'] = findings(lines, files)
+	_, lines = try_run(make + ['C=2'] + objs,
+			   os.path.join(OUT, 'series-check-%s-sparse.log' % name))
+	out['sparse'] = findings(lines, files, sparse=True)
+	present = [f for f in files if os.path.exists(os.path.join(SERIES_SRC, f))]
+	_, lines = try_run(['perl', 'scripts/kernel-doc', '-none', '-Wall'] + present,
+			   os.path.join(OUT, 'series-check-%s-kdoc.log' % name), cwd=SERIES_SRC)
+	out['kernel-doc'] = findings(lines, files)
+	return out
+
+
+def build_result(label, extra=()):
+	"""Configure (lenient: a step may predate an option) and build the
+	series-check tree; its Result."""
+	try:
+		phase_config(extra, lenient=True)
+	except SystemExit:
+		return ktap.Result('series-check/build/' + label, 'fail',
+				   ['configuration failed, see %s' %
+				    os.path.join(OUT, 'config%s.log' % log_suffix())])
+	blog = os.path.join(OUT, 'series-check-build.log')
+	ok, lines = try_run(['make', '-C', SERIES_SRC, 'O=' + KBUILD, '-j' + JOBS, 'bzImage'], blog)
+	ours = [l for l in lines if FINDING_RE.match(l) and 'migrate_pages2' in l]
+	detail = ours + ([] if ok else lines[-30:])
+	return ktap.Result('series-check/build/' + label, 'pass' if ok and not ours else 'fail',
+			   detail)
+
+
+def option_off(name, options):
+	path = os.path.join(OUT, 'series-check-%s.config' % name)
+	write_if_changed(path, ''.join('# CONFIG_%s is not set\n' % o for o in options).encode())
+	return path
+
+
+def cmd_series_check(args):
+	"""Issue 15: the series as bisection and build bots see it.  Each patch
+	applied in turn onto the pristine tree and built (x86_64, make test's
+	config), the pristine tree first; the whole series without
+	CONFIG_MIGRATE_PAGES2 and without CONFIG_KUNIT; W=1, sparse and
+	kernel-doc clean on the new files, and nothing beyond the pristine
+	tree's own findings on the upstream files the series changes."""
+	phase_deps()
+	phase_deps('series')
+	extract_pristine()
+	ser = series.load(TOP)
+	errors = ser.check(overlay_files())
+	if errors:
+		die('series/ does not cover the project:\n  ' + '\n  '.join(errors))
+	use_build('kbuild-series', SERIES_SRC)
+	manifest = os.path.join(OUT, 'src-series.manifest')
+	kernel_file = lambda f: f.endswith(('.c', '.h')) and not f.startswith('tools/')
+	new = sorted(f for c in ser.commits for f in c.files if kernel_file(f))
+	changed = sorted({t for p in ser.patches() for t in series.patch_targets(p)
+			  if kernel_file(t)})
+	results = []
+	base = None
+	for k in range(len(ser.commits) + 1):
+		label = os.path.basename(ser.commits[k - 1].path)[:-7] if k else 'pristine'
+		sync_tree(SERIES_SRC, series_files(ser.commits[:k]), manifest)
+		log('series-check: %s' % label)
+		results.append(build_result(label))
+		if k == 0:
+			base = lint('pristine', changed)
+	last = lint('series', new + changed)
+	for check, by_file in sorted(last.items()):
+		for f in new + changed:
+			extra = list(by_file.get(f, []))
+			for msg in base[check].get(f, []):
+				if msg in extra:
+					extra.remove(msg)
+			results.append(ktap.Result('series-check/%s/%s' % (check, f),
+						   'fail' if extra else 'pass', extra))
+	results.append(build_result('MIGRATE_PAGES2=n', [option_off(
+		'no-mp2', ['MIGRATE_PAGES2', 'MIGRATE_PAGES2_KUNIT_TEST'])]))
+	results.append(build_result('KUNIT=n', [option_off(
+		'no-kunit', ['KUNIT', 'MIGRATE_PAGES2_KUNIT_TEST'])]))
+	sys.exit(ktap.report(results, None, False, set(), log))
+
+
 def cmd_fresh_check(args):
 	"""make test on a minimal Debian 12 (debootstrap minbase) with nothing
 	but the README's prerequisite line installed: a missing install step
@@ -1114,6 +1234,8 @@ def main():
 	t.add_argument('--no-checkpatch', action='store_true')
 	sub.add_parser('series', help='git format-patch series + checkpatch').set_defaults(
 		func=cmd_series)
+	sub.add_parser('series-check', help='build every patch in turn; W=1, sparse, '
+		       'kernel-doc').set_defaults(func=cmd_series_check)
 	sub.add_parser('clean').set_defaults(func=cmd_clean)
 	sub.add_parser('fresh-check', help='make test on a minimal Debian 12 root').set_defaults(
 		func=cmd_fresh_check)
