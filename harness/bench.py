@@ -35,6 +35,8 @@ class Results:
 		self.times = collections.defaultdict(list)	# (id, method) -> [s]
 		self.stall = collections.defaultdict(list)	# (id, method) -> [(us, us)]
 		self.thp = collections.defaultdict(list)	# (id, method) -> [kB]
+		# (id, method) -> [{vmstat counter: change during the sample}]
+		self.vmstat = collections.defaultdict(list)
 		self.done = None				# (samples, pages verified)
 		# (id, method) -> {function: [hits, total us]}, summed over CPUs
 		self.profile = collections.defaultdict(dict)
@@ -72,6 +74,9 @@ def parse(lines):
 			r.stall[(f[1], f[2])].append((float(f[3]), float(f[4])))
 		elif tag == 'MP2-BENCH-THP' and len(f) == 4:
 			r.thp[(f[1], f[2])].append(int(f[3]))
+		elif tag == 'MP2-BENCH-VMSTAT' and len(f) > 3:
+			r.vmstat[(f[1], f[2])].append(
+				{k: int(v) for k, v in (kv.split('=', 1) for kv in f[3:])})
 		elif tag == 'MP2-BENCH-DONE' and len(f) == 3:
 			r.done = (int(f[1]), int(f[2]))
 	return r
@@ -267,6 +272,26 @@ def thp_lines(r):
 	return out
 
 
+def vmstat_table(r):
+	"""Each THP sample's time beside what /proc/vmstat counted meanwhile."""
+	names = []
+	for samples in r.vmstat.values():
+		for d in samples:
+			names += [k for k in d if k not in names]
+	if not names:
+		return []
+	rows = ['| scenario | method | sample | time | %s |' % ' | '.join(names),
+		'|---|---|---|---|%s' % ('---|' * len(names))]
+	for (sid, meth), samples in r.vmstat.items():
+		times = r.times.get((sid, meth), [])
+		for i, d in enumerate(samples):
+			t = '%.3g s' % times[i] if i < len(times) else '-'
+			rows.append('| %s | %s | %d | %s | %s |' % (
+				sid, LABEL.get(meth, meth), i + 1, t,
+				' | '.join(str(d.get(k, '-')) for k in names)))
+	return rows
+
+
 PLOTTED = MP2S + ('migrate_pages', 'memcpy')
 
 
@@ -300,6 +325,11 @@ def report(r, header):
 	thp = thp_lines(r)
 	if thp:
 		out += ['', 'THP kept huge (scenario 2):', ''] + thp
+	vm = vmstat_table(r)
+	if vm:
+		out += ['', 'Where THP samples spent their time: /proc/vmstat\'s change '
+			'during each sample (compact_*: direct compaction for the '
+			'destination\'s huge pages):', ''] + vm
 	if r.done:
 		out += ['', '%d samples, %d page placements verified.' % r.done]
 	return '\n'.join(out) + '\n'

@@ -84,6 +84,15 @@ class BenchTest(unittest.TestCase):
 		self.assertEqual(r.times[('1', 'migrate_pages-engine')], [2.0])
 		self.assertEqual(r.times[('1', 'migrate_pages2')], [1.0])
 
+	def test_vmstat(self):
+		self.assertEqual(self.r.vmstat[('2', 'migrate_pages2')],
+				 [{'compact_stall': 3, 'compact_migrate_scanned': 900,
+				   'thp_migration_success': 128}])
+		rows = bench.vmstat_table(self.r)
+		self.assertEqual(rows[0], '| scenario | method | sample | time | compact_stall | '
+				 'compact_migrate_scanned | thp_migration_success |')
+		self.assertEqual(rows[2], '| 2 | migrate_pages2 | 1 | 0.1 s | 3 | 900 | 128 |')
+
 	def test_report_counts_samples(self):
 		text = bench.report(self.r, ['# t'])
 		self.assertIn('14 samples, 1000 page placements verified.', text)

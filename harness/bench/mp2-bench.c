@@ -21,6 +21,8 @@
  *   MP2-BENCH-SCENARIO <id> <title>
  *   MP2-BENCH <id> <method> <bytes> <seconds>
  *   MP2-BENCH-STALL <id> <method> <worst mmap+munmap us> <worst touch us>
+ *   MP2-BENCH-THP <id> <method> <AnonHugePages kB after the sample>
+ *   MP2-BENCH-VMSTAT <id> <method> <counter>=<change during the sample> ...
  *   MP2-BENCH-DONE <samples> <pages verified>
  * and with -p, before and after each sample, the function profiler's counts
  * (turned on once: turning it on and off patches every function's entry,
@@ -639,6 +641,44 @@ static unsigned long anon_huge_kb(pid_t pid)
 	return kb;
 }
 
+/*
+ * /proc/vmstat counters that say where a THP sample's time went: direct
+ * compaction for the destination's huge pages, or THPs split on the way.
+ */
+static const char *const vmstat_names[] = {
+	"compact_stall", "compact_migrate_scanned", "compact_free_scanned",
+	"thp_migration_success", "thp_migration_split", "pgmigrate_success",
+};
+#define NR_VMSTAT	ARRAY_SIZE(vmstat_names)
+
+static void vmstat_read(unsigned long *val)
+{
+	char name[64];
+	unsigned long v;
+	size_t i;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		die("/proc/vmstat");
+	memset(val, 0, NR_VMSTAT * sizeof(*val));
+	while (fscanf(f, "%63s %lu", name, &v) == 2)
+		for (i = 0; i < NR_VMSTAT; i++)
+			if (!strcmp(name, vmstat_names[i]))
+				val[i] = v;
+	fclose(f);
+}
+
+static void vmstat_print(const char *id, const char *method,
+			 const unsigned long *before, const unsigned long *after)
+{
+	size_t i;
+
+	printf("MP2-BENCH-VMSTAT %s %s", id, method);
+	for (i = 0; i < NR_VMSTAT; i++)
+		printf(" %s=%lu", vmstat_names[i], after[i] - before[i]);
+	printf("\n");
+}
+
 static unsigned long moved_bytes(const struct job *j)
 {
 	unsigned long b = 0;
@@ -708,6 +748,7 @@ static void run_scenario(const struct scenario *s, int reps)
 	enum method order[NR_METHODS];
 	int nr = 0, rep, m, to = 1;
 	unsigned long bytes, max_pages = 0;
+	unsigned long vm_before[NR_VMSTAT], vm_after[NR_VMSTAT];
 	struct job j;
 	__u64 v[2];
 
@@ -749,6 +790,8 @@ static void run_scenario(const struct scenario *s, int reps)
 				job_ask(&j, 's', v);
 			if (profile)
 				profile_dump(s->id, method_name[meth], "before");
+			if (s->r[0].thp)
+				vmstat_read(vm_before);
 			t = now();
 			if (method_workers[meth])
 				call_mp2(&j, to, method_workers[meth]);
@@ -757,6 +800,8 @@ static void run_scenario(const struct scenario *s, int reps)
 			else
 				call_move_pages(&j, &l);
 			t = now() - t;
+			if (s->r[0].thp)
+				vmstat_read(vm_after);
 			if (profile)
 				profile_dump(s->id, method_name[meth], "after");
 			if (s->stall) {
@@ -765,9 +810,11 @@ static void run_scenario(const struct scenario *s, int reps)
 				       method_name[meth], v[0] / 1e3, v[1] / 1e3);
 			}
 			verified += verify(&j, to);
-			if (s->r[0].thp)
+			if (s->r[0].thp) {
 				printf("MP2-BENCH-THP %s %s %lu\n", s->id,
 				       method_name[meth], anon_huge_kb(j.pid[0]));
+				vmstat_print(s->id, method_name[meth], vm_before, vm_after);
+			}
 			job_ask(&j, 'v', v);
 			if (v[0])
 				fail("%lu pages lost their contents", s->id, v[0]);
