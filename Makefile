@@ -12,14 +12,15 @@ test:
 demo:
 	$(MP2) demo
 
-# make bench [REPS=5] [SCALE=1] [ONLY=1,3,8]; a full run updates results/
+# make bench [REPS=5] [SCALE=1] [ONLY=1,3,8] [REUSE=1]; a full run updates results/
+# (REUSE=1: the last run's consoles reported again, no boots)
 # make bench PROFILE=1 is make profile
 bench:
 ifeq ($(PROFILE),1)
 	$(MP2) profile
 else
 	$(MP2) bench $(if $(REPS),--reps $(REPS)) $(if $(SCALE),--scale $(SCALE)) \
-		$(if $(ONLY),--only $(ONLY))
+		$(if $(ONLY),--only $(ONLY)) $(if $(REUSE),--reuse)
 endif
 
 # the function profiler on one move per method; writes results/profile.md

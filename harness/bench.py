@@ -130,6 +130,10 @@ def profile_table(r, top=25):
 	return out
 
 
+# Lines that carry a method's name in their third field.
+PER_METHOD = ('MP2-BENCH', 'MP2-BENCH-STALL', 'MP2-BENCH-THP', 'MP2-BENCH-VMSTAT')
+
+
 def with_mainline(patched, pristine):
 	"""One run's lines from two boots: the patched kernel's, its
 	migrate_pages(2) renamed migrate_pages-engine, and the pristine
@@ -137,15 +141,13 @@ def with_mainline(patched, pristine):
 	out = []
 	for line in patched:
 		f = line.split()
-		if len(f) > 2 and f[0] in ('MP2-BENCH', 'MP2-BENCH-STALL', 'MP2-BENCH-THP') and \
-		   f[2] == 'migrate_pages':
+		if len(f) > 2 and f[0] in PER_METHOD and f[2] == 'migrate_pages':
 			f[2] = 'migrate_pages-engine'
 			line = ' '.join(f)
 		out.append(line)
 	for line in pristine:
 		f = line.split()
-		if len(f) > 2 and f[0] in ('MP2-BENCH', 'MP2-BENCH-STALL', 'MP2-BENCH-THP') and \
-		   f[2] == 'migrate_pages':
+		if len(f) > 2 and f[0] in PER_METHOD and f[2] == 'migrate_pages':
 			out.append(line)
 	return out
 
@@ -273,22 +275,21 @@ def thp_lines(r):
 
 
 def vmstat_table(r):
-	"""Each THP sample's time beside what /proc/vmstat counted meanwhile."""
+	"""Each method's THP samples, their times beside what /proc/vmstat
+	counted meanwhile, sample by sample."""
 	names = []
 	for samples in r.vmstat.values():
 		for d in samples:
 			names += [k for k in d if k not in names]
 	if not names:
 		return []
-	rows = ['| scenario | method | sample | time | %s |' % ' | '.join(names),
-		'|---|---|---|---|%s' % ('---|' * len(names))]
+	rows = ['| scenario | method | time of each sample (s) | %s |' % ' | '.join(names),
+		'|---|---|---|%s' % ('---|' * len(names))]
 	for (sid, meth), samples in r.vmstat.items():
-		times = r.times.get((sid, meth), [])
-		for i, d in enumerate(samples):
-			t = '%.3g s' % times[i] if i < len(times) else '-'
-			rows.append('| %s | %s | %d | %s | %s |' % (
-				sid, LABEL.get(meth, meth), i + 1, t,
-				' | '.join(str(d.get(k, '-')) for k in names)))
+		times = ', '.join(fmt(t) for t in r.times.get((sid, meth), []))
+		rows.append('| %s | %s | %s | %s |' % (
+			sid, LABEL.get(meth, meth), times or '-',
+			' | '.join(', '.join(str(d.get(k, '-')) for d in samples) for k in names)))
 	return rows
 
 

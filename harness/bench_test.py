@@ -76,22 +76,27 @@ class BenchTest(unittest.TestCase):
 
 	def test_with_mainline(self):
 		lines = bench.with_mainline(['MP2-BENCH 1 migrate_pages 100 2.0',
+					     'MP2-BENCH-VMSTAT 1 migrate_pages compact_stall=1',
 					     'MP2-BENCH 1 migrate_pages2 100 1.0'],
 					    ['MP2-BENCH 1 migrate_pages 100 4.0',
+					     'MP2-BENCH-VMSTAT 1 migrate_pages compact_stall=2',
 					     'MP2-BENCH-DONE 1 1'])
 		r = bench.parse(lines)
 		self.assertEqual(r.times[('1', 'migrate_pages')], [4.0])
 		self.assertEqual(r.times[('1', 'migrate_pages-engine')], [2.0])
 		self.assertEqual(r.times[('1', 'migrate_pages2')], [1.0])
+		# every per-method line follows its method's rename
+		self.assertEqual(r.vmstat[('1', 'migrate_pages')], [{'compact_stall': 2}])
+		self.assertEqual(r.vmstat[('1', 'migrate_pages-engine')], [{'compact_stall': 1}])
 
 	def test_vmstat(self):
 		self.assertEqual(self.r.vmstat[('2', 'migrate_pages2')],
 				 [{'compact_stall': 3, 'compact_migrate_scanned': 900,
 				   'thp_migration_success': 128}])
 		rows = bench.vmstat_table(self.r)
-		self.assertEqual(rows[0], '| scenario | method | sample | time | compact_stall | '
-				 'compact_migrate_scanned | thp_migration_success |')
-		self.assertEqual(rows[2], '| 2 | migrate_pages2 | 1 | 0.1 s | 3 | 900 | 128 |')
+		self.assertEqual(rows[0], '| scenario | method | time of each sample (s) | '
+				 'compact_stall | compact_migrate_scanned | thp_migration_success |')
+		self.assertEqual(rows[2], '| 2 | migrate_pages2 | 0.1 | 3 | 900 | 128 |')
 
 	def test_report_counts_samples(self):
 		text = bench.report(self.r, ['# t'])

@@ -543,7 +543,7 @@ def make_initramfs(name, cmd, files):
 ONE_CPU = ['0', None, None, None]
 
 
-def qemu_cmd(cpio, interactive=False, node_cpus=None):
+def qemu_cmd(cpio, interactive=False, node_cpus=None, prealloc=False):
 	# One socket per CPU: cores of one socket share an LLC, and the
 	# scheduler warns when LLC siblings sit on different nodes.
 	node_cpus = node_cpus or NODE_CPUS
@@ -562,7 +562,8 @@ def qemu_cmd(cpio, interactive=False, node_cpus=None):
 	cmd += ['-m', '%dM' % (4 * NODE_MEM_MB), '-kernel', BZIMAGE, '-initrd', cpio,
 		'-append', cmdline, '-display', 'none', '-no-reboot', '-nodefaults']
 	for n, cpus in enumerate(node_cpus):
-		cmd += ['-object', 'memory-backend-ram,id=m%d,size=%dM' % (n, NODE_MEM_MB)]
+		cmd += ['-object', 'memory-backend-ram,id=m%d,size=%dM%s' % (
+			n, NODE_MEM_MB, ',prealloc=on' if prealloc else '')]
 		numa = 'node,nodeid=%d,memdev=m%d' % (n, n)
 		if cpus:
 			numa += ',cpus=' + cpus
@@ -571,11 +572,12 @@ def qemu_cmd(cpio, interactive=False, node_cpus=None):
 	return cmd
 
 
-def boot(cpio, logname, timeout, echo, node_cpus=None):
+def boot(cpio, logname, timeout, echo, node_cpus=None, prealloc=False):
 	"""Boot the guest, stream its console to out/<logname> (and stdout if
-	echo), return (lines, timed_out)."""
+	echo), return (lines, timed_out).  prealloc: the host backs all guest
+	memory before the boot, so no sample pays for the host's first touch."""
 	path = os.path.join(OUT, logname)
-	cmd = qemu_cmd(cpio, node_cpus=node_cpus)
+	cmd = qemu_cmd(cpio, node_cpus=node_cpus, prealloc=prealloc)
 	log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
 	log('console: %s' % path)
 	proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -777,30 +779,38 @@ def cmd_bench(args):
 	global NODE_MEM_MB
 	phase_deps()
 	phase_deps('bench')
-	# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
-	# kernels are make test's without test.config's debug options.
-	use_build('kbuild-pristine', PRISTINE)
-	kernel(base=[pristine_fragment()])
-	use_build('kbuild-bench')
-	kernel(base=bench_fragments())
 	# 1 GiB must fit on a node beside what the kernel keeps there.
 	NODE_MEM_MB = int(os.environ.get('MP2_NODE_MB', '2048'))
 	opts = '-r %d -s %d' % (args.reps, args.scale)
 	if args.only:
 		opts += ' -o ' + args.only
-	out = bench_boot('bench', opts, args.timeout, args.verbose)
-	use_build('kbuild-pristine', PRISTINE)
-	mainline = bench_boot('bench-pristine', opts + ' -m migrate_pages', args.timeout,
-			      args.verbose)
+	when = time.strftime('%Y-%m-%d')
+	if args.reuse:
+		# The last run's consoles, reported again (same options).
+		consoles = [os.path.join(OUT, n + '.log') for n in ('bench', 'bench-pristine')]
+		out, mainline = (read(c, 'r').splitlines() for c in consoles)
+		when = time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(consoles[0])))
+	else:
+		# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
+		# kernels are make test's without test.config's debug options.
+		use_build('kbuild-pristine', PRISTINE)
+		kernel(base=[pristine_fragment()])
+		use_build('kbuild-bench')
+		kernel(base=bench_fragments())
+		out = bench_boot('bench', opts, args.timeout, args.verbose)
+		use_build('kbuild-pristine', PRISTINE)
+		mainline = bench_boot('bench-pristine', opts + ' -m migrate_pages',
+				      args.timeout, args.verbose)
 	res = bench.parse(bench.with_mainline(out, mainline))
 	header = ['# migrate_pages2 benchmark',
 		  '',
-		  'Two boots of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB), '
+		  'Two boots of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB, all '
+		  'of it backed by the host before the boot), '
 		  'linux-source-6.12 %s, no debug options (no lockdep, DEBUG_VM or '
 		  'KASAN), `mp2-bench %s`, %s: the patched kernel ran migrate_pages2, '
 		  'move_pages(2) and migrate_pages(2) (now on the engine); the pristine '
 		  'kernel ran mainline migrate_pages(2) alone, in the second boot.' %
-		  (NODE_MEM_MB, debian_version(), opts, time.strftime('%Y-%m-%d'))]
+		  (NODE_MEM_MB, debian_version(), opts, when)]
 	text = bench.report(res, header)
 	full = not args.only and args.scale == 1
 	dest = RESULTS if full else os.path.join(OUT, 'bench')
@@ -839,7 +849,8 @@ def pristine_fragment():
 def bench_boot(name, opts, timeout, verbose, node_cpus=None):
 	"""Boot the current build with mp2-bench opts; its output lines."""
 	cpio = make_initramfs(name, 'mp2-bench ' + opts, [])
-	lines, timed_out = boot(cpio, name + '.log', timeout, echo=verbose, node_cpus=node_cpus)
+	lines, timed_out = boot(cpio, name + '.log', timeout, echo=verbose, node_cpus=node_cpus,
+				prealloc=True)
 	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')
 	reports = ktap.kernel_reports(lines)
 	rc = ktap.exit_status(lines)
@@ -1209,6 +1220,8 @@ def main():
 	b.add_argument('--scale', type=int, default=1, help='divide sizes (quick runs)')
 	b.add_argument('--only', help='scenario ids, e.g. 1,3,8')
 	b.add_argument('--timeout', type=int, default=3600)
+	b.add_argument('--reuse', action='store_true',
+		       help='report the last run again from out/bench*.log, no boots')
 	b.add_argument('-v', '--verbose', action='store_true')
 	pr = sub.add_parser('profile', help='function profile of one move per method')
 	pr.set_defaults(func=cmd_profile)
