@@ -649,6 +649,7 @@ static const char *const vmstat_names[] = {
 	"compact_stall", "compact_migrate_scanned", "compact_free_scanned",
 	"thp_migration_success", "thp_migration_split", "pgmigrate_success",
 };
+
 #define NR_VMSTAT	ARRAY_SIZE(vmstat_names)
 
 static void vmstat_read(unsigned long *val)
