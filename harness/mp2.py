@@ -389,10 +389,11 @@ def phase_config(extra=(), base=None, lenient=False):
 			f.write(text)
 	# Always: a patched Kconfig may have brought new symbols.
 	run(kmake('olddefconfig'), logfile=clog)
+	want = parse_config(text)
 	got = parse_config(read(dotconfig, 'r'))
-	lost = [k for k, v in parse_config(text).items() if got.get(k, 'n') != v]
+	lost = [k for k, v in want.items() if got.get(k, 'n') != v]
 	unknown = [k for k in lost if lenient and not kconfig_defines(KSRC, k)]
-	dropped = ['%s=%s (got %s)' % (k, parse_config(text)[k], got.get(k, 'n'))
+	dropped = ['%s=%s (got %s)' % (k, want[k], got.get(k, 'n'))
 		   for k in lost if k not in unknown]
 	if dropped:
 		die('config options dropped by olddefconfig (missing dependencies?):\n  ' +
@@ -401,7 +402,7 @@ def phase_config(extra=(), base=None, lenient=False):
 		f.write(digest)
 	if fresh:
 		log('config: %d fragment options, all kept%s' %
-		    (len(parse_config(text)), ' but %s (not in this tree yet)' % ', '.join(unknown)
+		    (len(want), ' but %s (not in this tree yet)' % ', '.join(unknown)
 		     if unknown else ''))
 
 
@@ -788,6 +789,10 @@ def cmd_bench(args):
 	if args.reuse:
 		# The last run's consoles, reported again (same options).
 		consoles = [os.path.join(OUT, n + '.log') for n in ('bench', 'bench-pristine')]
+		missing = [c for c in consoles if not os.path.exists(c)]
+		if missing:
+			die('--reuse: no earlier run to report (%s missing); run make bench first' %
+			    ', '.join(missing))
 		out, mainline = (read(c, 'r').splitlines() for c in consoles)
 		when = time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(consoles[0])))
 	else:
