@@ -240,6 +240,9 @@ static int mp2_no_mm(struct task_struct *task, bool pidfd)
 /*
  * mainline migrate_pages(2)'s rules, on a task whose mm we hold through
  * mm_access(), so an exec cannot slip between the check and the walk.
+ * mm_access() also lets a perfmon_capable() caller read any mm; moving
+ * pages is not reading them, so ptrace_may_access() decides alone, as it
+ * does for migrate_pages(2).
  */
 static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 				    struct task_struct *task)
@@ -257,6 +260,10 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 			err = mp2_no_mm(task, call->flags & MIGRATE_PAGES2_PIDFD);
 		return ERR_PTR(err);
 	}
+	err = -EPERM;
+	if (mm != current->mm &&
+	    !ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS))
+		goto out_put;
 	allowed = cpuset_mems_allowed(task);
 	err = -EPERM;
 	if (!nodes_subset(call->dests, allowed) && !capable(CAP_SYS_NICE))
@@ -383,7 +390,7 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	ret = mp2_copy_args(&args, uargs, usize);
 	if (ret)
 		return ret;
-	call = kzalloc(sizeof(*call), GFP_KERNEL);
+	call = kzalloc_obj(*call);
 	if (!call)
 		return -ENOMEM;
 	xa_init(&call->seen);

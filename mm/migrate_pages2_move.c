@@ -31,7 +31,6 @@
 
 #include <linux/gfp.h>
 #include <linux/hash.h>
-#include <linux/hugetlb.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -189,7 +188,7 @@ static bool mp2_may_meet_again(struct mp2_batch *b, struct folio *folio)
 {
 	/* A large folio of this batch may have been split into @folio. */
 	return b->large || !folio_test_anon(folio) ||
-	       folio_likely_mapped_shared(folio);
+	       folio_maybe_mapped_shared(folio);
 }
 
 /*
@@ -236,10 +235,7 @@ static void mp2_free_folio(struct folio *dst, unsigned long private)
 
 	if (b->call->track_moved)
 		xa_erase(&b->call->seen, folio_pfn(dst));
-	if (folio_test_hugetlb(dst))
-		folio_putback_active_hugetlb(dst);
-	else
-		folio_put(dst);
+	folio_put(dst);
 }
 
 static unsigned long mp2_list_pages(struct list_head *folios)

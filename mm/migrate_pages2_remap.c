@@ -77,7 +77,7 @@ int do_migrate_pages(struct mm_struct *mm, const nodemask_t *from,
 	u64 left;
 	int err;
 
-	call = kzalloc(sizeof(*call), GFP_KERNEL);
+	call = kzalloc_obj(*call);
 	if (!call)
 		return -ENOMEM;
 	call->flags = flags & MPOL_MF_MOVE_ALL ? MIGRATE_PAGES2_MOVE_ALL : 0;

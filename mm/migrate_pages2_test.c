@@ -12,7 +12,7 @@
 
 #include "migrate_pages2.h"
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
 struct args_case {
 	const char *name;

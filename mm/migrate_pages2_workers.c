@@ -191,9 +191,10 @@ static struct mp2_batch *mp2_take_ready(struct mp2_pool *pool)
 static int mp2_helper(void *arg)
 {
 	struct mp2_pool *pool = arg;
+	char comm[TASK_COMM_LEN] = "mp2-worker";
 	struct mp2_batch *b;
 
-	set_task_comm(current, "mp2-worker");
+	set_task_comm(current, comm);
 	while ((b = mp2_take_ready(pool))) {
 		mp2_migrate_batch(b);
 		mp2_put_batch(b);

@@ -426,6 +426,7 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	int o[] = { 0, 1, 3 }, n[] = { 1, 2, 2 }, pids[2] = { 0 }, fds[2], go[2], done[2];
 	int base[2];
 	unsigned long off_fresh = (PINNED + FILLER) * PAGE;
+	struct migrate_pages_args a;
 	struct migrate_pages_stats st;
 	struct pollfd pfd;
 	struct iovec iov;
@@ -495,16 +496,13 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 
 	fails = vmstat_fails();
 	ASSERT_EQ(sizeof(fails), write(base[1], &fails, sizeof(fails)));
-	{
-		struct migrate_pages_args a = {
-			.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
-			.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
-			.start = (uintptr_t)self->buf, .len = self->len,
-			.nr_pids = 2, .nr_nodes = 3, .workers = mp2_workers,
-		};
-
-		r = sys_migrate_pages2(&a, sizeof(a));
-	}
+	a = (struct migrate_pages_args) {
+		.pids = (uintptr_t)pids, .old_nodes = (uintptr_t)o,
+		.new_nodes = (uintptr_t)n, .stats = (uintptr_t)&st,
+		.start = (uintptr_t)self->buf, .len = self->len,
+		.nr_pids = 2, .nr_nodes = 3, .workers = mp2_workers,
+	};
+	r = sys_migrate_pages2(&a, sizeof(a));
 	ASSERT_LE(0, r);
 	/* The target must have faulted its pages while the call ran. */
 	pfd.fd = done[0];
