@@ -63,7 +63,8 @@ deps:
 clean:
 	$(MP2) clean
 
-# make test inside a minimal Debian 12 root (debootstrap), with only the
-# README's prerequisite line installed; slow (a from-scratch build)
+# make test inside minimal Debian 12 and Debian 13 roots (debootstrap), with
+# only the README's prerequisite line installed; slow (a from-scratch build
+# each) [SUITES=bookworm,trixie]
 fresh-check:
-	$(MP2) fresh-check
+	$(MP2) fresh-check $(if $(SUITES),--suites $(SUITES))

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""mp2: build the migrate_pages2 series on Debian's linux-source-6.12, boot it
-in a 4-node QEMU guest and run its tests.
+"""mp2: build the migrate_pages2 series on its base, Debian's linux-source-7.3
+(harness/base.py states the exact version), boot it in a 4-node QEMU guest and
+run its tests.
 
 Phases, each also a command: deps -> prepare -> config -> build -> guest ->
 exec -> parse.  Everything generated lives under out/ (or $MP2_OUT), never in
-git: out/pristine is the untouched tarball, out/src a hard-linked copy with the
-project's files and patches applied, out/kbuild the kernel's O= directory.
+git: out/base the base .deb as fetched (apt-get download, private sources in
+out/apt), out/pristine its untouched tarball, out/src a hard-linked copy with
+the project's files and patches applied, out/kbuild the kernel's O= directory.
 """
 
 import argparse
 import collections
+import glob
 import hashlib
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -22,6 +26,7 @@ import tempfile
 import threading
 import time
 
+import base
 import bench
 import ktap
 import series
@@ -29,8 +34,11 @@ import series
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.abspath(os.environ.get('MP2_OUT', os.path.join(TOP, 'out')))
 HARNESS = os.path.join(TOP, 'harness')
-TARBALL = '/usr/src/linux-source-6.12.tar.xz'
-PRISTINE = os.path.join(OUT, 'pristine', 'linux-source-6.12')
+BASE = base.Base()		# the series' base (MP2_BASE_VERSION overrides it)
+APT_DIR = os.path.join(OUT, 'apt')	# apt's private sources, lists and cache
+BASE_DIR = os.path.join(OUT, 'base')	# the base .deb, extracted (dpkg-deb -x)
+TARBALL = os.path.join(BASE_DIR, BASE.tarball)
+PRISTINE = os.path.join(OUT, 'pristine', BASE.tree)
 SRC = os.path.join(OUT, 'src')
 KSRC = SRC		# the tree the kernel is built from (use_build())
 KBUILD = os.path.join(OUT, 'kbuild')
@@ -71,10 +79,11 @@ OVERLAY_DIRS = ('mm', 'include', 'tools', 'Documentation')
 # What each kind of run installs: Debian package -> the programs of it that
 # the harness or the kernel build calls (checked after the install, so a
 # missing one stops the run before a 7-minute build, naming it).  A
-# minimal Debian 12 (debootstrap --variant=minbase) has none of these.
+# minimal Debian 12 or 13 (debootstrap --variant=minbase) has none of these.
+# The base's source package is not installed: fetch_base() downloads it.
 PACKAGES = {
 	'test': {
-		'linux-source-6.12': [], 'busybox-static': [],
+		'busybox-static': [],
 		'qemu-system-x86': ['qemu-system-x86_64'],
 		'gcc': ['gcc'], 'libc6-dev': [], 'make': ['make'], 'flex': ['flex'], 'bison': ['bison'],
 		'bc': ['bc'], 'libelf-dev': [], 'libssl-dev': [], 'cpio': ['cpio'],
@@ -91,7 +100,7 @@ PACKAGES = {
 }
 # Files of those packages that are not programs but that the run needs.
 NEEDED_FILES = {
-	'test': ['/usr/src/linux-source-6.12.tar.xz', '/bin/busybox',
+	'test': ['/bin/busybox',
 		 '/usr/share/qemu/qboot.rom', '/usr/include/libelf.h',
 		 '/usr/include/openssl/ssl.h', '/usr/include/numa.h',
 		 '/usr/lib/x86_64-linux-gnu/libc.a', '/usr/lib32/libc.a'],
@@ -200,7 +209,11 @@ def arm64_busybox():
 
 def phase_deps(kind='test'):
 	"""Install the Debian packages a phase needs, if any is missing, then
-	check that every program and file the phase uses is there."""
+	check that every program and file the phase uses is there.  The test
+	kind first finds its base in the archive (in seconds: no base, no
+	install) and ends by fetching it."""
+	if kind == 'test':
+		base_version()
 	if kind == 'arm64':
 		foreign_arch('arm64')
 	want = list(PACKAGES[kind])
@@ -224,12 +237,120 @@ def phase_deps(kind='test'):
 		absent.append(ARCHES['arm64'].busybox)
 	if absent:
 		die('still missing after the install: ' + ', '.join(absent))
+	if kind == 'test':
+		fetch_base(base_version())
+
+
+# ---------------------------------------------------------------- the base
+def apt_private():
+	"""apt-get and apt-cache options for the base's suite alone: a private
+	sources list, lists and cache under out/apt; the machine's sources,
+	pinning and state are not read or changed (dpkg's status is read)."""
+	for d in ('lists/partial', 'cache/archives/partial', 'sources.list.d',
+		  'preferences.d'):
+		os.makedirs(os.path.join(APT_DIR, d), exist_ok=True)
+	keyring = next((k for k in base.KEYRINGS if os.path.exists(k)), base.KEYRINGS[0])
+	write_if_changed(os.path.join(APT_DIR, 'sources.list'),
+			 base.sources_line(debian_mirror(), BASE.suite, keyring).encode())
+	opts = {'Dir::Etc::SourceList': os.path.join(APT_DIR, 'sources.list'),
+		'Dir::Etc::SourceParts': os.path.join(APT_DIR, 'sources.list.d'),
+		'Dir::Etc::Preferences': os.path.join(APT_DIR, 'preferences'),
+		'Dir::Etc::PreferencesParts': os.path.join(APT_DIR, 'preferences.d'),
+		'Dir::State::Lists': os.path.join(APT_DIR, 'lists'),
+		'Dir::Cache': os.path.join(APT_DIR, 'cache'),
+		'Dir::State::status': '/var/lib/dpkg/status',
+		'Acquire::Languages': 'none'}
+	return [a for k, v in opts.items() for a in ('-o', '%s=%s' % (k, v))]
+
+
+def base_stamp():
+	"""The version of the base .deb extracted in out/base, if any."""
+	stamp = os.path.join(BASE_DIR, '.version')
+	if os.path.exists(stamp) and os.path.exists(TARBALL):
+		return read(stamp, 'r').strip()
+	return None
+
+
+_SERVED = []
+
+
+def base_version():
+	"""The base version to build: the stated one if out/ has it or the
+	archive serves it; else, after one line saying so, the one the archive
+	serves.  Stops within seconds if the archive has no base package."""
+	if _SERVED:
+		return _SERVED[0]
+	cached = base_stamp()
+	if cached == BASE.version:
+		_SERVED.append(cached)
+		return cached
+	where = '%s %s' % (debian_mirror(), BASE.suite)
+	opts = apt_private()
+	ulog = os.path.join(APT_DIR, 'update.log')
+	ok, lines = try_run(['apt-get'] + opts + ['-q', 'update'], ulog)
+	lists = [n for n in os.listdir(os.path.join(APT_DIR, 'lists'))
+		 if '_dists_%s_' % BASE.suite in n and '_Packages' in n]
+	if not ok or not lists:
+		errors = [l for l in lines if l.startswith(('E:', 'W:', 'Err:'))]
+		if cached:
+			log('cannot read %s (%s); using out/base\'s %s' %
+			    (where, errors[-1] if errors else 'no index', cached))
+			served = cached
+		elif any('Release file' in l or '404' in l for l in errors):
+			die(base.absent(BASE, where, errors[-1]))
+		else:
+			die('cannot read the index of %s (see %s):\n  %s' %
+			    (where, ulog, '\n  '.join(errors[-5:] or lines[-5:])))
+	else:
+		q = subprocess.run(['apt-cache'] + opts + ['madison', BASE.package],
+				   capture_output=True, text=True)
+		versions = base.madison_versions(q.stdout, BASE.package)
+		if not versions:
+			die(base.absent(BASE, where))
+		served = BASE.version if BASE.version in versions else versions[0]
+	if served != BASE.version:
+		log(base.mismatch(BASE, served))
+	_SERVED.append(served)
+	return served
+
+
+def fetch_base(version):
+	"""out/base: the base .deb of version, downloaded and extracted once."""
+	if base_stamp() == version:
+		return
+	ddir = os.path.join(APT_DIR, 'download')
+	shutil.rmtree(ddir, ignore_errors=True)
+	os.makedirs(ddir)
+	if os.geteuid() == 0:
+		# apt downloads as _apt where it can write
+		try:
+			os.chown(ddir, pwd.getpwnam('_apt').pw_uid, -1)
+		except (KeyError, OSError):
+			pass
+	run(['apt-get'] + apt_private() + ['-q', 'download', '%s=%s' % (BASE.package, version)],
+	    logfile=os.path.join(APT_DIR, 'download.log'), cwd=ddir)
+	debs = [n for n in os.listdir(ddir) if n.endswith('.deb')]
+	if len(debs) != 1:
+		die('apt-get download %s=%s fetched %s' % (BASE.package, version, debs or 'nothing'))
+	deb = os.path.join(ddir, debs[0])
+	got = subprocess.run(['dpkg-deb', '-f', deb, 'Version'], capture_output=True,
+			     text=True).stdout.strip()
+	if got != version:
+		die('%s is version %r, not %s' % (deb, got, version))
+	shutil.rmtree(BASE_DIR, ignore_errors=True)
+	run(['dpkg-deb', '-x', deb, BASE_DIR])
+	if not os.path.exists(TARBALL):
+		die('%s has no %s' % (deb, BASE.tarball))
+	with open(os.path.join(BASE_DIR, '.version'), 'w') as f:
+		f.write(version + '\n')
+	shutil.rmtree(ddir)
 
 
 def debian_version():
-	q = subprocess.run(['dpkg-query', '-W', '-f=${Version}', 'linux-source-6.12'],
-			   capture_output=True, text=True)
-	return q.stdout.strip() or 'unknown'
+	"""The Debian version of the base in out/base: the .deb fetched."""
+	version = base_version()
+	fetch_base(version)
+	return version
 
 
 # ---------------------------------------------------------------- prepare
@@ -273,12 +394,10 @@ def patched_files(patches, base_dir):
 				if not os.path.exists(dst) and os.path.exists(os.path.join(base_dir, f)):
 					os.makedirs(os.path.dirname(dst), exist_ok=True)
 					shutil.copyfile(os.path.join(base_dir, f), dst)
-			r = subprocess.run(['patch', '-p1', '-s', '-N', '-r', '-',
-					    '--no-backup-if-mismatch', '-d', tmp, '-i', p],
-					   capture_output=True, text=True)
-			if r.returncode:
-				die('patch %s does not apply:\n%s%s' % (os.path.relpath(p, TOP),
-									r.stdout, r.stderr))
+			failed = series.apply(p, tmp)
+			if failed:
+				die(base.patch_failure(BASE, debian_version(),
+						       os.path.relpath(p, TOP), failed))
 			for f in series.patch_targets(p):
 				result[f] = None
 		for f in result:
@@ -340,8 +459,8 @@ def phase_prepare():
 	want = {f: read(os.path.join(TOP, f)) for f in overlay_files()}
 	want.update(patched_files(series.load(TOP).patches(), PRISTINE))
 	changed = sync_tree(SRC, want, os.path.join(OUT, 'src.manifest'))
-	log('sources: linux-source-6.12 %s + %d project files, %d changed' %
-	    (version, len(want), len(changed)))
+	log('sources: %s %s + %d project files, %d changed' %
+	    (BASE.package, version, len(want), len(changed)))
 
 
 # ---------------------------------------------------------------- config
@@ -476,18 +595,22 @@ GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
 
 
 def build_tools():
-	"""The guest's static tools, built against this tree's UAPI header."""
+	"""The guest's static tools, built against this kernel's installed UAPI
+	headers (phase_build()'s headers_install): they take the system call
+	number from there, never from a fallback define."""
 	files = []
 	bindir = os.path.join(GUEST, 'bin')
 	os.makedirs(bindir, exist_ok=True)
+	hdrs = os.path.join(KBUILD, 'usr', 'include')
+	deps = [os.path.join(hdrs, 'linux', 'migrate_pages2.h')] + \
+		glob.glob(os.path.join(hdrs, 'asm', 'unistd*.h'))
 	for name, src in GUEST_TOOLS:
 		out = os.path.join(bindir, name)
 		srcpath = os.path.join(TOP, src)
-		if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(srcpath) or \
-		   os.path.getmtime(out) < os.path.getmtime(os.path.join(TOP, 'include', 'uapi', 'linux',
-									  'migrate_pages2.h')):
+		if not os.path.exists(out) or any(os.path.getmtime(out) < os.path.getmtime(d)
+						  for d in [srcpath] + deps):
 			run([ARCH.cc, '-static', '-pthread', '-O2', '-Wall', '-Wextra', '-Werror',
-			     '-idirafter', os.path.join(TOP, 'include', 'uapi'), '-o', out, srcpath])
+			     '-isystem', hdrs, '-o', out, srcpath])
 		files.append(('/bin/' + name, out))
 	return files
 
@@ -685,7 +808,7 @@ def cmd_shell(args):
 def cmd_test(args):
 	"""Everything: deps, build, checkpatch, boot, selftests, KUnit, verdict."""
 	phase_deps()
-	log('migrate_pages2 test run on linux-source-6.12 %s' % debian_version())
+	log('migrate_pages2 test run on %s %s' % (BASE.package, debian_version()))
 	kernel()
 	results = ktap_selftest()
 	if not args.no_checkpatch:
@@ -730,9 +853,11 @@ def cmd_stress(args):
 
 
 def ktap_selftest():
-	"""The harness's own tests, on saved logs: the console parser
-	(harness/ktap_test.py) and the benchmark's arithmetic (bench_test.py)."""
-	r = subprocess.run([sys.executable, '-m', 'unittest', '-q', 'ktap_test', 'bench_test'],
+	"""The harness's own tests, every harness/*_test.py: the console parser
+	on saved logs (ktap_test.py), the benchmark's arithmetic (bench_test.py),
+	the base's messages and the failing hunks of a patch (base_test.py)."""
+	tests = sorted(n[:-3] for n in os.listdir(HARNESS) if n.endswith('_test.py'))
+	r = subprocess.run([sys.executable, '-m', 'unittest', '-q'] + tests,
 			   cwd=HARNESS, capture_output=True, text=True)
 	detail = (r.stdout + r.stderr).splitlines()
 	return [ktap.Result('harness/self-tests', 'fail' if r.returncode else 'pass', detail)]
@@ -740,7 +865,8 @@ def ktap_selftest():
 
 def make_series():
 	try:
-		return series.make_series(TOP, OUT, PRISTINE, overlay_files(), debian_version(), log)
+		return series.make_series(TOP, OUT, PRISTINE, overlay_files(),
+					  BASE.at(debian_version()), log)
 	except series.SeriesError as e:
 		die(str(e))
 
@@ -811,11 +937,11 @@ def cmd_bench(args):
 		  '',
 		  'Two boots of the guest (QEMU TCG, 4 vCPUs, 4 nodes x %d MiB, all '
 		  'of it backed by the host before the boot), '
-		  'linux-source-6.12 %s, no debug options (no lockdep, DEBUG_VM or '
+		  '%s %s, no debug options (no lockdep, DEBUG_VM or '
 		  'KASAN), `mp2-bench %s`, %s: the patched kernel ran migrate_pages2, '
 		  'move_pages(2) and migrate_pages(2) (now on the engine); the pristine '
 		  'kernel ran mainline migrate_pages(2) alone, in the second boot.' %
-		  (NODE_MEM_MB, debian_version(), opts, when)]
+		  (NODE_MEM_MB, BASE.package, debian_version(), opts, when)]
 	text = bench.report(res, header)
 	full = not args.only and args.scale == 1
 	dest = RESULTS if full else os.path.join(OUT, 'bench')
@@ -868,7 +994,7 @@ def bench_boot(name, opts, timeout, verbose, node_cpus=None):
 
 
 def cmd_pristine_bench(args):
-	"""Issue 13: migrate_pages(2) on the pristine 6.12 kernel against
+	"""Issue 13: migrate_pages(2) on the pristine base kernel against
 	migrate_pages(2) on the patched one, same bench config, alternating
 	boots; medians of all samples.  Writes results/pristine.md."""
 	global NODE_MEM_MB
@@ -888,13 +1014,13 @@ def cmd_pristine_bench(args):
 			log('boot %d of %d: %s kernel' % (i + 1, args.boots, name))
 			runs[name] += bench_boot('pristine-bench', opts, args.timeout, args.verbose)
 	res = {k: bench.parse(v) for k, v in runs.items()}
-	text = '\n'.join(['# migrate_pages(2): pristine 6.12 against the engine', '',
-			  'linux-source-6.12 %s, the bench config (no debug options), QEMU '
+	text = '\n'.join(['# migrate_pages(2): pristine %s against the engine' % BASE.upstream, '',
+			  '%s %s, the bench config (no debug options), QEMU '
 			  'TCG, 4 nodes x %d MiB; %d boots of each kernel, alternating, '
 			  '`mp2-bench %s` in each; medians of all samples [min-max]; ratio = '
 			  'pristine / patched (above 1: the patched kernel is faster, or '
 			  'stalls its target less).  %s.' %
-			  (debian_version(), NODE_MEM_MB, args.boots, opts,
+			  (BASE.package, debian_version(), NODE_MEM_MB, args.boots, opts,
 			   time.strftime('%Y-%m-%d')), ''] +
 			 bench.pristine_table(res['pristine'], res['patched'])) + '\n'
 	os.makedirs(RESULTS, exist_ok=True)
@@ -937,10 +1063,10 @@ def cmd_profile(args):
 			  'one sample of migrate_pages2 (the caller alone) and of '
 			  'migrate_pages(2) on the patched kernel (the engine), and of '
 			  'migrate_pages(2) on the pristine kernel (mainline), '
-			  'linux-source-6.12 %s, `mp2-bench -p -r 1 -o 1,3`, %s.  Times are '
+			  '%s %s, `mp2-bench -p -r 1 -o 1,3`, %s.  Times are '
 			  'under QEMU TCG with the profiler on (about 6x slower than '
 			  'without): compare within a column, and between columns only '
-			  'roughly.' % (debian_version(), time.strftime('%Y-%m-%d'))] +
+			  'roughly.' % (BASE.package, debian_version(), time.strftime('%Y-%m-%d'))] +
 			 bench.profile_table(res)) + '\n'
 	os.makedirs(RESULTS, exist_ok=True)
 	write_if_changed(os.path.join(RESULTS, 'profile.md'), text.encode())
@@ -972,7 +1098,7 @@ def cmd_cli(_):
 FRESH = os.path.join(OUT, 'fresh')
 # The README's line for a newcomer on a minimal system; make fresh-check
 # runs exactly what it says, so the two cannot drift apart.
-PREREQ = re.compile(r'^Before them, on a minimal Debian 12 \(as root or with sudo\): '
+PREREQ = re.compile(r'^Before them, on a minimal Debian 12 or 13 \(as root or with sudo\): '
 		    r'`apt-get install ([a-z0-9 .+-]+)`')
 
 
@@ -984,14 +1110,20 @@ def readme_prereqs():
 	die('README.md has no prerequisite line (%s)' % PREREQ.pattern)
 
 
-def debian_mirror():
-	"""The host's Debian mirror, as apt knows it."""
-	for f in ('/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'):
-		if os.path.exists(f):
-			m = re.search(r'(?:URIs:|deb)\s+(https?://\S+/debian)\b', read(f, 'r'))
-			if m:
-				return m.group(1)
-	return 'http://deb.debian.org/debian'
+def host_sources():
+	"""The texts of the host's apt sources, debian.sources first."""
+	d = '/etc/apt/sources.list.d'
+	files = [os.path.join(d, 'debian.sources'), '/etc/apt/sources.list']
+	if os.path.isdir(d):
+		files += sorted(os.path.join(d, n) for n in os.listdir(d)
+				if n.endswith(('.sources', '.list')))
+	return [read(f, 'r') for f in dict.fromkeys(files) if os.path.isfile(f)]
+
+
+def debian_mirror(archive='debian'):
+	"""The host's Debian mirror (or debian-security's), as apt knows it."""
+	return base.host_mirror(host_sources(), archive) or \
+		base.DEFAULT_MIRROR.rsplit('/', 1)[0] + '/' + archive
 
 
 def mounts_under(path):
@@ -1117,50 +1249,68 @@ def cmd_series_check(args):
 	sys.exit(ktap.report(results, None, False, set(), log))
 
 
-def cmd_fresh_check(args):
-	"""make test on a minimal Debian 12 (debootstrap minbase) with nothing
-	but the README's prerequisite line installed: a missing install step
-	fails here, not on a newcomer's machine."""
-	if os.geteuid() != 0:
-		die('fresh-check needs root (debootstrap, chroot, mount)')
-	phase_deps('fresh')
-	prereqs = readme_prereqs()
-	mirror = debian_mirror()
-	base = os.path.join(FRESH, 'minbase.tar')
-	root = os.path.join(FRESH, 'root')
+# The roots make fresh-check runs make test in: Debian 12 and Debian 13.
+FRESH_SUITES = {'bookworm': 'Debian 12', 'trixie': 'Debian 13'}
+
+
+def fresh_base(suite, mirror):
+	"""out/fresh/minbase-<suite>.tar: a debootstrap minbase of suite, made
+	once (debootstrap checks it with the host's archive keyring)."""
+	tar = os.path.join(FRESH, 'minbase-%s.tar' % suite)
+	if os.path.exists(tar):
+		return tar
+	tmp = os.path.join(FRESH, 'debootstrap-' + suite)
+	shutil.rmtree(tmp, ignore_errors=True)
+	os.makedirs(tmp)
+	run(['debootstrap', '--variant=minbase', suite, tmp, mirror],
+	    logfile=os.path.join(FRESH, 'debootstrap-%s.log' % suite))
+	run(['tar', '-cf', tar + '.tmp', '-C', tmp, '.'])
+	os.replace(tar + '.tmp', tar)
+	shutil.rmtree(tmp)
+	return tar
+
+
+def fresh_sources(root, suite, mirror, security):
+	"""The root's apt sources: its own suite, its updates and security, as
+	a fresh install of that Debian has them."""
+	keyring = next((k for k in base.KEYRINGS if os.path.exists(root + k)), base.KEYRINGS[0])
+	return ('Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n'
+		'Signed-By: %s\n\nTypes: deb\nURIs: %s\nSuites: %s-security\n'
+		'Components: main\nSigned-By: %s\n' %
+		(mirror, suite, suite, keyring, security, suite, keyring))
+
+
+def fresh_run(suite, prereqs, mirror, tree):
+	"""make test in a fresh root of suite; (exit status, base version got)."""
+	name = FRESH_SUITES[suite]
+	root = os.path.join(FRESH, 'root-' + suite)
 	if mounts_under(root):
 		die('something is still mounted under %s: %s' % (root, mounts_under(root)))
 	shutil.rmtree(root, ignore_errors=True)
-	if not os.path.exists(base):
-		tmp = os.path.join(FRESH, 'debootstrap')
-		shutil.rmtree(tmp, ignore_errors=True)
-		os.makedirs(tmp)
-		run(['debootstrap', '--variant=minbase', 'bookworm', tmp, mirror],
-		    logfile=os.path.join(FRESH, 'debootstrap.log'))
-		run(['tar', '-cf', base + '.tmp', '-C', tmp, '.'])
-		os.replace(base + '.tmp', base)
-		shutil.rmtree(tmp)
+	tar = fresh_base(suite, mirror)
 	os.makedirs(root)
-	run(['tar', '-xf', base, '-C', root])
-	# The host's Debian sources (updates and security too: linux-source-6.12
-	# comes from there), and its resolver.
-	for f in ('/etc/apt/sources.list', '/etc/apt/sources.list.d/debian.sources',
-		  '/etc/resolv.conf'):
-		if os.path.exists(f):
-			shutil.copyfile(f, os.path.join(root, f.lstrip('/')))
-	tree = subprocess.run(['git', '-C', TOP, 'ls-files', '-co', '--exclude-standard', '-z'],
-			      capture_output=True, text=True, check=True).stdout.split('\0')
-	for f in filter(None, tree):
-		if os.path.isfile(os.path.join(TOP, f)):
-			dst = os.path.join(root, 'mp2', f)
-			os.makedirs(os.path.dirname(dst), exist_ok=True)
-			shutil.copy2(os.path.join(TOP, f), dst)
-	log('minimal Debian 12 in %s, %d files of the working tree in /mp2' %
-	    (root, len(tree) - 1))
+	run(['tar', '-xf', tar, '-C', root])
+	# The suite's own Debian sources (from the host's mirror), the resolver.
+	for f in ('etc/apt/sources.list', 'etc/apt/sources.list.d/debian.sources'):
+		if os.path.exists(os.path.join(root, f)):
+			os.unlink(os.path.join(root, f))
+	os.makedirs(os.path.join(root, 'etc/apt/sources.list.d'), exist_ok=True)
+	with open(os.path.join(root, 'etc/apt/sources.list.d/debian.sources'), 'w') as f:
+		f.write(fresh_sources(root, suite, mirror, debian_mirror('debian-security')))
+	if os.path.exists('/etc/resolv.conf'):
+		shutil.copyfile('/etc/resolv.conf', os.path.join(root, 'etc/resolv.conf'))
+	for f in tree:
+		dst = os.path.join(root, 'mp2', f)
+		os.makedirs(os.path.dirname(dst), exist_ok=True)
+		shutil.copy2(os.path.join(TOP, f), dst)
+	log('minimal %s (%s) in %s, %d files of the working tree in /mp2' %
+	    (name, suite, root, len(tree)))
 	script = ('apt-get update -q && apt-get install -y -q --no-install-recommends %s && '
 		  'cd /mp2 && make test' % ' '.join(prereqs))
 	env = ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'CI=true',
 	       'DEBIAN_FRONTEND=noninteractive', 'LANG=C.UTF-8']
+	env += ['%s=%s' % (k, os.environ[k]) for k in ('MP2_BASE_VERSION', 'MP2_BASE_PACKAGE')
+		if os.environ.get(k)]
 	binds = [('proc', 'proc', ['-t', 'proc']), ('sys', 'sys', ['-t', 'sysfs']),
 		 ('/dev', 'dev', ['--bind']), ('devpts', 'dev/pts', ['-t', 'devpts'])]
 	mounted = []
@@ -1173,9 +1323,40 @@ def cmd_fresh_check(args):
 	finally:
 		for m in reversed(mounted):
 			subprocess.call(['umount', '-l', m])
-	log('fresh-check: make test on a minimal Debian 12 with `apt-get install %s` '
-	    'exited %d' % (' '.join(prereqs), rc))
-	sys.exit(rc)
+	stamp = os.path.join(root, 'mp2', 'out', 'base', '.version')
+	got = read(stamp, 'r').strip() if os.path.exists(stamp) else 'none'
+	return rc, got
+
+
+def cmd_fresh_check(args):
+	"""make test on a minimal Debian 12 and a minimal Debian 13 (debootstrap
+	minbase), each with nothing but the README's prerequisite line
+	installed: a missing install step fails here, not on a newcomer's
+	machine.  The closing lines say which base version each root got."""
+	if os.geteuid() != 0:
+		die('fresh-check needs root (debootstrap, chroot, mount)')
+	suites = args.suites.split(',')
+	unknown = [s for s in suites if s not in FRESH_SUITES]
+	if unknown:
+		die('fresh-check: no such root %s (%s)' % (', '.join(unknown), ', '.join(FRESH_SUITES)))
+	phase_deps('fresh')
+	prereqs = readme_prereqs()
+	mirror = debian_mirror()
+	tree = subprocess.run(['git', '-C', TOP, 'ls-files', '-co', '--exclude-standard', '-z'],
+			      capture_output=True, text=True, check=True).stdout.split('\0')
+	tree = [f for f in tree if f and os.path.isfile(os.path.join(TOP, f))]
+	done = []
+	for suite in suites:
+		rc, got = fresh_run(suite, prereqs, mirror, tree)
+		done.append((suite, rc, got))
+		log('fresh-check: %s (%s): make test exited %d, on %s %s' %
+		    (FRESH_SUITES[suite], suite, rc, BASE.package, got))
+	for suite, rc, got in done:
+		log('fresh-check: make test on a minimal %s (%s) with `apt-get install %s`: '
+		    '%s, %s %s%s' % (FRESH_SUITES[suite], suite, ' '.join(prereqs),
+				     'passed' if rc == 0 else 'exit %d' % rc, BASE.package, got,
+				     '' if got == BASE.version else ' (stated: %s)' % BASE.version))
+	sys.exit(max(rc for _, rc, _ in done))
 
 
 def cmd_clean(_):
@@ -1233,7 +1414,7 @@ def main():
 	pr.add_argument('--timeout', type=int, default=3600)
 	pr.add_argument('-v', '--verbose', action='store_true')
 	pb = sub.add_parser('pristine-bench',
-			    help='migrate_pages(2): pristine 6.12 against the patched kernel')
+			    help='migrate_pages(2): the pristine base against the patched kernel')
 	pb.set_defaults(func=cmd_pristine_bench)
 	pb.add_argument('--boots', type=int, default=3, help='boots of each kernel')
 	pb.add_argument('--reps', type=int, default=3, help='samples per boot')
@@ -1255,8 +1436,10 @@ def main():
 	sub.add_parser('series-check', help='build every patch in turn; W=1, sparse, '
 		       'kernel-doc').set_defaults(func=cmd_series_check)
 	sub.add_parser('clean').set_defaults(func=cmd_clean)
-	sub.add_parser('fresh-check', help='make test on a minimal Debian 12 root').set_defaults(
-		func=cmd_fresh_check)
+	s = sub.add_parser('fresh-check', help='make test on minimal Debian 12 and 13 roots')
+	s.set_defaults(func=cmd_fresh_check)
+	s.add_argument('--suites', default=','.join(FRESH_SUITES),
+		       help='the roots, of %s' % ', '.join(FRESH_SUITES))
 	s = sub.add_parser('parse', help='parse a saved console log')
 	s.set_defaults(func=cmd_parse)
 	s.add_argument('log')

@@ -6,8 +6,10 @@ against the pristine tree for upstream files.  The order of the commit files
 is the order of the series and of patch application.
 """
 
+import collections
 import glob
 import os
+import re
 import shutil
 import subprocess
 
@@ -71,6 +73,75 @@ def patch_targets(patch):
 	return targets
 
 
+def patch_sections(patch):
+	"""[(kernel path, line of its +++ header, [hunk headers])] of a unified
+	diff, in order; a deleted file goes by its old path."""
+	sections = []
+	old = None
+	with open(patch, errors='replace') as f:
+		for n, line in enumerate(f, 1):
+			if line.startswith('--- '):
+				old = line[4:].split('\t')[0].strip()
+			elif line.startswith('+++ ') and old is not None:
+				path = line[4:].split('\t')[0].strip()
+				if path == '/dev/null':
+					path = old
+				sections.append((path.split('/', 1)[-1], n, []))
+				old = None
+			elif line.startswith('@@ ') and sections:
+				sections[-1][2].append(line.rstrip('\n'))
+	return sections
+
+
+def failed_hunks(output, patch):
+	"""What patch(1) said failed, one line each, with the hunk's header
+	taken from the patch: ['mm/x.c: hunk #2 FAILED at 47: @@ -47,7 +47,7 @@ f()'].
+	Empty if its output names nothing (the caller shows the output then)."""
+	sections = patch_sections(patch)
+	seen = collections.Counter()
+	current = None
+	failed = []
+	for line in output.splitlines():
+		m = re.match(r"^(?:patching|checking) file (.+)$", line)
+		if m:
+			current = m.group(1).strip("'\"")
+			seen[current] += 1
+			continue
+		m = re.match(r'^Hunk #(\d+) FAILED at (\d+)', line)
+		if m and current:
+			nth = [s for s in sections if s[0] == current][seen[current] - 1:][:1]
+			hunks = nth[0][2] if nth else []
+			k = int(m.group(1))
+			header = hunks[k - 1] if 0 < k <= len(hunks) else '(hunk not found in the patch)'
+			failed.append('%s: hunk #%d FAILED at %s: %s' % (current, k, m.group(2), header))
+			continue
+		m = re.match(r"^can't find file to patch at input line (\d+)", line)
+		if m:
+			before = [s for s in sections if s[1] < int(m.group(1))]
+			current = before[-1][0] if before else '?'
+			seen[current] += 1
+			failed.append('%s: no such file in the base' % current)
+			continue
+		if line.startswith('Reversed (or previously applied) patch detected'):
+			failed.append('%s: already applied in the base (or reversed)' % current)
+	return failed
+
+
+# fuzz 0: a hunk applies where its whole context matches, or not at all
+PATCH = ['patch', '-p1', '--fuzz=0', '-N', '-r', '-', '--no-backup-if-mismatch']
+
+
+def apply(patch, tree):
+	"""Apply patch to tree; None, or what failed (failed_hunks(), else the
+	end of patch's own output)."""
+	r = subprocess.run(PATCH + ['-d', tree, '-i', patch], stdin=subprocess.DEVNULL,
+			   capture_output=True, text=True)
+	if r.returncode == 0:
+		return None
+	out = r.stdout + r.stderr
+	return failed_hunks(out, patch) or out.splitlines()[-10:]
+
+
 def _git(repo, *args, **kw):
 	return subprocess.run(['git', '-C', repo] + list(args), check=True,
 			      capture_output=True, text=True, **kw)
@@ -80,10 +151,11 @@ class SeriesError(Exception):
 	pass
 
 
-def make_series(top, out, pristine, overlay, version, log):
+def make_series(top, out, pristine, overlay, base, log):
 	"""git format-patch output of the series, in out/series; returns the
-	folder.  overlay: the project's new kernel files; version: the base
-	tree's, for the first commit.  The repository holds only the files the
+	folder.  overlay: the project's new kernel files; base: the base tree
+	(package and version) for the first commit, and the cover letter's base
+	line, where git format-patch --base puts its base-commit.  The repository holds only the files the
 	series touches, at their pristine versions, so it is built in a second.
 	Raises SeriesError if a file or patch belongs to no commit or to two."""
 	ser = Series(top)
@@ -110,15 +182,17 @@ def make_series(top, out, pristine, overlay, version, log):
 	_git(repo, 'add', '-A')
 	ident = ['-c', 'user.name=mp2', '-c', 'user.email=mp2@localhost']
 	_git(repo, *ident, 'commit', '-q', '--allow-empty', '-m',
-	     'linux-source-6.12 %s (pristine files)' % version, env=env)
+	     '%s (pristine files)' % base, env=env)
 	for c in ser.commits:
 		for f in c.files:
 			dst = os.path.join(repo, f)
 			os.makedirs(os.path.dirname(dst), exist_ok=True)
 			shutil.copyfile(os.path.join(top, f), dst)
 		for p in c.patches:
-			subprocess.run(['patch', '-p1', '-s', '--no-backup-if-mismatch', '-d', repo,
-					'-i', p], check=True)
+			failed = apply(p, repo)
+			if failed:
+				raise SeriesError('%s does not apply (fuzz 0):\n  %s' %
+						  (os.path.relpath(p, top), '\n  '.join(failed)))
 		_git(repo, 'add', '-A')
 		msg = c.subject + '\n\n' + c.body
 		_git(repo, *ident, 'commit', '-q', '--author', c.author, '-F', '-',
@@ -133,10 +207,28 @@ def make_series(top, out, pristine, overlay, version, log):
 	subject, _, blurb = letter.partition('\n\n')
 	text = text.replace('*** SUBJECT HERE ***', subject.strip())
 	text = text.replace('*** BLURB HERE ***', blurb.strip())
+	if str(base) not in text:
+		text = with_base_line(text, 'base: ' + base.describe())
 	with open(cover, 'w') as f:
 		f.write(text)
 	log('series: %d patches in %s' % (len(ser.commits), outdir))
 	return outdir
+
+
+def with_base_line(cover, line):
+	"""The cover letter with line where git format-patch --base writes its
+	base-commit: after the diffstat, before the signature."""
+	sig = cover.rfind('\n-- \n')
+	if sig < 0:
+		return cover.rstrip('\n') + '\n\n' + line + '\n'
+	return cover[:sig] + '\n' + line + cover[sig:]
+
+
+def _tools_only(patch):
+	"""Does the patch change user-space tools (and MAINTAINERS) only?"""
+	paths = [l.split()[1] for l in open(patch) if l.startswith('+++ b/')]
+	return bool(paths) and all(p.startswith('b/tools/') or p == 'b/MAINTAINERS'
+				   for p in paths)
 
 
 def checkpatch(outdir, src):
@@ -146,8 +238,13 @@ def checkpatch(outdir, src):
 		name = os.path.basename(p)
 		if name.startswith('0000-'):
 			continue
+		# ENOSYS is kernel code's "no such system call" only; a user
+		# program comparing errno with it (the CLI, the selftests) means
+		# exactly that, so patches of tools/ alone do not take the check.
+		ignore = ['--ignore', 'ENOSYS'] if _tools_only(p) else []
 		r = subprocess.run(['perl', 'scripts/checkpatch.pl', '--strict', '--terse',
-				    '--show-types', p], cwd=src, capture_output=True, text=True)
+				    '--show-types'] + ignore + [p], cwd=src,
+				   capture_output=True, text=True)
 		lines = [l for l in r.stdout.splitlines() if 'total:' not in l]
 		results.append(ktap.Result('checkpatch/' + name, 'fail' if r.returncode else 'pass',
 					   lines))

@@ -54,7 +54,7 @@
 #include <linux/migrate_pages2.h>
 
 #ifndef __NR_migrate_pages2
-#define __NR_migrate_pages2 463
+#error "migrate_pages2 needs the kernel's UAPI headers: make headers_install"
 #endif
 
 #define PAGE		4096UL

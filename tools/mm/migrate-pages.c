@@ -25,7 +25,7 @@
 #include <linux/migrate_pages2.h>
 
 #ifndef __NR_migrate_pages2
-#define __NR_migrate_pages2 463
+#error "migrate_pages2 needs the kernel's UAPI headers: make headers_install"
 #endif
 
 #define fallthrough	__attribute__((__fallthrough__))
@@ -402,6 +402,8 @@ static const char *call_error(int err)
 		return "interrupted; pages already moved stay moved";
 	case ENOMEM:
 		return "the kernel is out of memory for its bookkeeping";
+	case ENOSYS:
+		return "this kernel has no migrate_pages2 (needs CONFIG_MIGRATE_PAGES2=y)";
 	default:
 		return strerror(err);
 	}

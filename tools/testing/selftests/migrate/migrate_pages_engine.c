@@ -119,7 +119,7 @@ TEST_F(remap, pages_follow_the_pairs)
 /* ------------------------------------------------------------ errnos */
 
 /*
- * migrate_pages(2)'s errnos stay mainline 6.12's (LTP's migrate_pages01
+ * migrate_pages(2)'s errnos stay mainline 7.3's (LTP's migrate_pages01
  * checks these): each call fails, and the target's pages stay where they
  * were.
  */
