@@ -4,7 +4,7 @@
 # ARCH=arm64: the arm64 guest (make test ARCH=arm64, kernel, run, shell)
 MP2 := python3 harness/mp2.py $(if $(ARCH),--arch $(ARCH))
 
-.PHONY: test demo bench profile pristine-bench stress kernel cli run shell series series-check clean deps fresh-check
+.PHONY: test demo bench profile pristine-bench mm-selftests stress kernel cli run shell series series-check clean deps fresh-check
 
 test:
 	$(MP2) test
@@ -31,6 +31,12 @@ profile:
 # alternating boots; writes results/pristine.md [BOOTS=3]
 pristine-bench:
 	$(MP2) pristine-bench $(if $(BOOTS),--boots $(BOOTS))
+
+# mainline's mm selftests on the pristine and the patched kernel, side by
+# side; fails on any difference (~25 min the first time: two kernel builds)
+# [REUSE=1: the last run's consoles reported again, no builds or boots]
+mm-selftests:
+	$(MP2) mm-selftests $(if $(REUSE),--reuse)
 
 # make stress [SECONDS=30]: per stress test, on a KASAN + kmemleak kernel
 stress:

@@ -29,6 +29,7 @@ import time
 import base
 import bench
 import ktap
+import mm_selftests
 import series
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1029,6 +1030,12 @@ def cmd_pristine_bench(args):
 	log('results: %s' % os.path.join(RESULTS, 'pristine.md'))
 
 
+def cmd_mm_selftests(args):
+	"""Issue 19: mainline's mm selftests on the pristine and the patched
+	kernel, side by side (harness/mm_selftests.py)."""
+	mm_selftests.main(sys.modules[__name__], args)
+
+
 PROFILE_CONFIG = os.path.join(HARNESS, 'configs', 'profile.config')
 
 
@@ -1421,6 +1428,13 @@ def main():
 	pb.add_argument('--only', default='1,3,6,7', help='scenario ids')
 	pb.add_argument('--timeout', type=int, default=3600)
 	pb.add_argument('-v', '--verbose', action='store_true')
+	ms = sub.add_parser('mm-selftests',
+			    help="mainline's mm selftests: pristine and patched kernel side by side")
+	ms.set_defaults(func=cmd_mm_selftests)
+	ms.add_argument('--timeout', type=int, default=2400, help='per boot')
+	ms.add_argument('--reuse', action='store_true',
+			help='report the last run again from out/mm-selftests-*.log, no boots')
+	ms.add_argument('-v', '--verbose', action='store_true')
 	st = sub.add_parser('stress', help='stress on a KASAN + kmemleak kernel')
 	st.set_defaults(func=cmd_stress)
 	st.add_argument('--seconds', type=int, default=30, help='per stress test')

@@ -7,6 +7,7 @@
 #ifndef __MM_MIGRATE_PAGES2_H
 #define __MM_MIGRATE_PAGES2_H
 
+#include <linux/bits.h>
 #include <linux/nodemask.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -16,6 +17,11 @@
 				 MIGRATE_PAGES2_PIDFD | \
 				 MIGRATE_PAGES2_DRY_RUN | \
 				 MIGRATE_PAGES2_UPDATE_POLICY)
+/*
+ * Not a user flag (mp2_check_args() refuses it): do_migrate_pages() on the
+ * engine, counting what mainline migrate_pages(2) counts.
+ */
+#define MP2_F_MAINLINE		BIT_ULL(63)
 #define MIGRATE_PAGES2_MAX_PIDS	1024
 #define MIGRATE_PAGES2_MAX_WORKERS	1024
 

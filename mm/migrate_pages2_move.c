@@ -136,6 +136,18 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	if (!node_isset(folio_nid(folio), call->moving))
 		return QUEUE_FOLIO_SKIP;
 	/*
+	 * Neither anonymous nor file backed: a kernel page that a special
+	 * mapping or a driver inserted (7.3's vDSO data, [vvar], is one,
+	 * faulted into every process that reads the clock).  Migration
+	 * cannot move it and it is not the process's memory: like the
+	 * shared zero page, it is neither moved nor counted.  Mainline
+	 * migrate_pages(2) counts it as a page it could not move, and so
+	 * does do_migrate_pages() on the engine.
+	 */
+	if (!(how & QUEUE_FOLIO_MIGRATING) && !folio_test_anon(folio) &&
+	    !folio_mapping(folio) && !(call->flags & MP2_F_MAINLINE))
+		return QUEUE_FOLIO_SKIP;
+	/*
 	 * Met again if mapped more than once, or in pieces; and a folio under
 	 * migration may be one of this call's, isolated from another mapping
 	 * and being moved by a helper.

@@ -80,7 +80,9 @@ int do_migrate_pages(struct mm_struct *mm, const nodemask_t *from,
 	call = kzalloc_obj(*call);
 	if (!call)
 		return -ENOMEM;
-	call->flags = flags & MPOL_MF_MOVE_ALL ? MIGRATE_PAGES2_MOVE_ALL : 0;
+	call->flags = MP2_F_MAINLINE;
+	if (flags & MPOL_MF_MOVE_ALL)
+		call->flags |= MIGRATE_PAGES2_MOVE_ALL;
 	call->start = 0;
 	call->end = TASK_SIZE_MAX;
 	xa_init(&call->seen);

@@ -6,7 +6,9 @@
  * page is still on node 0 with its contents, and stats were not written.
  */
 #define _GNU_SOURCE
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
 #include "helpers.h"
@@ -51,6 +53,7 @@ FIXTURE_VARIANT(errors) {
 	enum target target;
 	enum bad_ptr bad;
 	bool as_nobody;			/* call from an unprivileged child */
+	bool perfmon;			/* that child keeps CAP_PERFMON */
 	int err;
 };
 
@@ -129,6 +132,9 @@ FIXTURE_VARIANT_ADD(errors, move_all_unprivileged) {
 	VALID, .flags = MIGRATE_PAGES2_MOVE_ALL, .as_nobody = true, .err = EPERM };
 FIXTURE_VARIANT_ADD(errors, other_users_process) {
 	VALID, .target = ROOT_SLEEPER, .as_nobody = true, .err = EPERM };
+/* mm_access() lets CAP_PERFMON read any mm; moving pages takes ptrace rights. */
+FIXTURE_VARIANT_ADD(errors, other_users_process_with_cap_perfmon) {
+	VALID, .target = ROOT_SLEEPER, .as_nobody = true, .perfmon = true, .err = EPERM };
 
 FIXTURE_SETUP(errors)
 {
@@ -193,8 +199,28 @@ static void resolve_target(enum target target, pid_t *child, int *fd,
 	}
 }
 
+/* Become nobody, keeping CAP_PERFMON alone if asked; false on failure. */
+static bool become_nobody(bool perfmon)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	if (perfmon && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+		return false;
+	if (setgid(65534) || setuid(65534))
+		return false;
+	if (!perfmon)
+		return true;
+	data[CAP_PERFMON / 32].effective = 1u << (CAP_PERFMON % 32);
+	data[CAP_PERFMON / 32].permitted = 1u << (CAP_PERFMON % 32);
+	return !syscall(SYS_capset, &hdr, data);
+}
+
 /* Make the call, from an unprivileged child if asked; return its errno. */
-static int call_errno(const void *args, size_t size, bool as_nobody)
+static int call_errno(const void *args, size_t size, bool as_nobody,
+		      bool perfmon)
 {
 	int status;
 	pid_t pid;
@@ -203,7 +229,7 @@ static int call_errno(const void *args, size_t size, bool as_nobody)
 		return sys_migrate_pages2(args, size) ? errno : 0;
 	pid = fork();
 	if (!pid) {
-		if (setgid(65534) || setuid(65534))
+		if (!become_nobody(perfmon))
 			_exit(255);
 		_exit(sys_migrate_pages2(args, size) ? errno : 0);
 	}
@@ -243,7 +269,7 @@ TEST_F(errors, fails_and_moves_nothing)
 	ASSERT_EQ(variant->err,
 		  call_errno(variant->bad == BAD_ARGS ? bad : &req,
 			     variant->size ? variant->size : sizeof(req.args),
-			     variant->as_nobody)) {
+			     variant->as_nobody, variant->perfmon)) {
 		TH_LOG("expected %s", strerror(variant->err));
 	}
 	ASSERT_EQ(0, count_nodes(0, self->buf, NPAGES, counts));
