@@ -1211,6 +1211,15 @@ def option_off(name, options):
 	return path
 
 
+def migration_on():
+	"""A fragment that keeps MIGRATION=y without NUMA_MIGRATION (7.3's
+	MIGRATION has no prompt: MEMORY_FAILURE and COMPACTION select it)."""
+	path = os.path.join(OUT, 'series-check-migration.config')
+	write_if_changed(path, b'CONFIG_MEMORY_FAILURE=y\nCONFIG_COMPACTION=y\n'
+			 b'CONFIG_MIGRATION=y\nCONFIG_NUMA=y\n')
+	return path
+
+
 def cmd_series_check(args):
 	"""Issue 15: the series as bisection and build bots see it.  Each patch
 	applied in turn onto the pristine tree and built (x86_64, make test's
@@ -1253,6 +1262,12 @@ def cmd_series_check(args):
 		'no-mp2', ['MIGRATE_PAGES2', 'MIGRATE_PAGES2_KUNIT_TEST'])]))
 	results.append(build_result('KUNIT=n', [option_off(
 		'no-kunit', ['KUNIT', 'MIGRATE_PAGES2_KUNIT_TEST'])]))
+	# NUMA=y with MIGRATION=y (selected by MEMORY_FAILURE and COMPACTION
+	# in the guest config) but NUMA_MIGRATION=n: mempolicy's
+	# do_migrate_pages() stub, not the engine's, is the one linked.
+	results.append(build_result('NUMA_MIGRATION=n', [option_off(
+		'no-numa-migration', ['NUMA_MIGRATION', 'NUMA_BALANCING', 'MIGRATE_PAGES2',
+				      'MIGRATE_PAGES2_KUNIT_TEST']), migration_on()]))
 	sys.exit(ktap.report(results, None, False, set(), log))
 
 
