@@ -82,7 +82,22 @@ TESTS = [
 
 # Rows that may fail or skip on both kernels: (glob on the row name, why).
 # Anything else that fails or skips on both fails the command.
+PROC_MEM = ('make test\'s config has PROC_MEM_FORCE_PTRACE (the default): a write '
+	    'through /proc/self/mem to a read-only mapping needs a ptracer; mm\'s own '
+	    'selftest config sets PROC_MEM_ALWAYS_FORCE')
+NO_UFFD = 'no CONFIG_USERFAULTFD in make test\'s config'
 BOTH_KERNELS = [
+	('mm/cow: *swapped*',
+	 'no swap in the guest: MADV_PAGEOUT cannot swap the page out'),
+	('mm/split_huge_page_test: Pagecache folio split skipped*',
+	 'no file system with large page-cache folios in the guest (tmpfs, ext2 on brd)'),
+	('mm/mkdirty: PTRACE write access*', PROC_MEM),
+	('mm/ksm_functional_tests: test_prot_none', PROC_MEM),
+	('mm/mkdirty: UFFDIO_COPY', NO_UFFD),
+	('mm/ksm_functional_tests: test_unmerge_uffd_wp', NO_UFFD),
+	('mm/ksm_tests -U: KSM unmerging',
+	 'fails on the pristine kernel alike: assert_ksm_pages_count(0) after the one '
+	 'scan that follows the writes; cause not investigated yet'),
 ]
 
 PROGRAM_TIMEOUT = 300		# seconds per program in the guest
@@ -152,11 +167,17 @@ def parse_program(name, body, rc):
 			status = {'SKIP': 'skip', 'XFAIL': 'xfail', 'TODO': 'xfail'}.get(
 				directive, 'pass' if m.group(1) == 'ok' else 'fail')
 			said = [t.groups() for t in map(TITLE_RE.match, diag) if t]
-			title = ([t for kind, t in said if kind == 'RUN'] or
-				 [t for kind, t in said if kind == 'INFO'] or
+			# an [INFO] line names the test only right before its result
+			# (mkdirty); earlier ones are the program's setup (migration)
+			last = TITLE_RE.match(diag[-1]) if diag else None
+			title = ([t for kind, t in said if kind == 'RUN'] +
+				 ([last.group(2)] if last else []) +
 				 [(m.group(3) or '').strip() or (m.group(5) or '').strip() or
-				  '#' + m.group(2)])[-1]
-			detail = {'skip': [m.group(5) or ''], 'fail': diag[-20:]}.get(status, [])
+				  '#' + m.group(2)])[0]
+			why = [d for d in diag if not TITLE_RE.match(d)][-3:]
+			if (m.group(5) or '').strip() not in ('', title):
+				why.append(m.group(5).strip())
+			detail = {'skip': why, 'fail': diag[-20:]}.get(status, [])
 			rows.append(Row('%s: %s' % (name, m.group(2)), title, status, detail))
 			diag = []
 			continue

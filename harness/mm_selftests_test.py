@@ -144,6 +144,11 @@ class Parse(unittest.TestCase):
 		self.assertEqual('fail', r.status)
 		self.assertTrue(any('mm/migrate.c:100' in d for d in r.detail))
 
+	def test_info_line_names_only_the_result_right_after_it(self):
+		rows = ms.parse_program('mm/x', ['# [INFO] detected size', '1..2', '#  RUN a ...',
+						 'ok 1 a', '# [INFO] Page migration', 'ok 2 done'], 0)
+		self.assertEqual(['mm/x: a', 'mm/x: Page migration'], [r.name for r in rows])
+
 	def test_short_plan(self):
 		rows = by_name(ms.parse_program('mm/x', ['1..3', 'ok 1 a', 'ok 2 b'], 0))
 		self.assertEqual('fail', rows['mm/x (plan)'].status)
