@@ -45,6 +45,9 @@ class Base:
 		"""The same base at another version (what the archive served)."""
 		other = copy.copy(self)
 		other.version = version
+		if version != self.version:
+			# Debian's version is upstream-revision: 7.3.5-1~bpo13+1.
+			other.upstream = version.split('-')[0]
 		return other
 
 	def __str__(self):

@@ -413,7 +413,14 @@ def extract_pristine():
 	if not os.path.exists(stamp) or read(stamp, 'r') != version:
 		log('extracting %s (Debian %s)' % (TARBALL, version))
 		shutil.rmtree(os.path.join(OUT, 'pristine'), ignore_errors=True)
-		shutil.rmtree(SRC, ignore_errors=True)
+		# Every hard-linked copy of the old tree, and every build of it:
+		# tar keeps the tarball's file times, older than the objects, so
+		# make would not rebuild a file the new version changed.
+		for d in ([SRC, os.path.join(OUT, 'src-series')] +
+			  glob.glob(os.path.join(OUT, 'kbuild*'))):
+			shutil.rmtree(d, ignore_errors=True)
+		for m in glob.glob(os.path.join(OUT, 'src*.manifest')):
+			os.unlink(m)
 		os.makedirs(os.path.join(OUT, 'pristine'))
 		run(['tar', '-xJf', TARBALL, '-C', os.path.join(OUT, 'pristine')])
 		with open(stamp, 'w') as f:

@@ -207,8 +207,9 @@ def make_series(top, out, pristine, overlay, base, log):
 	subject, _, blurb = letter.partition('\n\n')
 	text = text.replace('*** SUBJECT HERE ***', subject.strip())
 	text = text.replace('*** BLURB HERE ***', blurb.strip())
-	if str(base) not in text:
-		text = with_base_line(text, 'base: ' + base.describe())
+	# Always, as git format-patch --base puts it: the blurb may name the
+	# base in prose, but tools read this line.
+	text = with_base_line(text, 'base: ' + base.describe())
 	with open(cover, 'w') as f:
 		f.write(text)
 	log('series: %d patches in %s' % (len(ser.commits), outdir))
