@@ -242,12 +242,15 @@ static int mp2_no_mm(struct task_struct *task, bool pidfd)
  * mm_access(), so an exec cannot slip between the check and the walk.
  * mm_access() also lets a perfmon_capable() caller read any mm; moving
  * pages is not reading them, so ptrace_may_access() decides alone, as it
- * does for migrate_pages(2).
+ * does for migrate_pages(2).  Rewriting a target's policies changes how
+ * it behaves from then on: that takes the right to attach, not to read.
  */
 static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 				    struct task_struct *task)
 {
 	struct mm_struct *mm;
+	unsigned int mode = call->flags & MIGRATE_PAGES2_UPDATE_POLICY ?
+			    PTRACE_MODE_ATTACH_REALCREDS : PTRACE_MODE_READ_REALCREDS;
 	nodemask_t allowed;
 	int err;
 
@@ -261,8 +264,7 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 		return ERR_PTR(err);
 	}
 	err = -EPERM;
-	if (mm != current->mm &&
-	    !ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS))
+	if (mm != current->mm && !ptrace_may_access(task, mode))
 		goto out_put;
 	allowed = cpuset_mems_allowed(task);
 	err = -EPERM;

@@ -341,6 +341,73 @@ static inline long mp2_call(int pid, uint64_t flags, const int *old_nodes,
 			      NULL, 0, stats);
 }
 
+/* Every page the call found is counted once, in exactly one reason. */
+static inline bool stats_add_up(const struct migrate_pages_stats *st)
+{
+	return st->scanned == st->moved + st->shared + st->busy + st->no_memory;
+}
+
+/*
+ * Are a call's counts exactly want[] (scanned, moved, shared, busy,
+ * no_memory), and do they add up?  A dry run moves nothing: its counts
+ * are only compared.
+ */
+static inline bool stats_are(const struct migrate_pages_stats *st,
+			     const unsigned long long want[5], bool dry)
+{
+	return st->scanned == want[0] && st->moved == want[1] &&
+	       st->shared == want[2] && st->busy == want[3] &&
+	       st->no_memory == want[4] && (dry || stats_add_up(st));
+}
+
+#define MP2_STATS_FMT	"scanned %llu moved %llu shared %llu busy %llu no_memory %llu"
+
+#define __EXPECT_STATS(st, dry, ...) do {				\
+	const struct migrate_pages_stats *_st = (st);			\
+	const unsigned long long _want[5] = { __VA_ARGS__ };		\
+									\
+	EXPECT_TRUE(stats_are(_st, _want, dry)) {			\
+		TH_LOG("stats " MP2_STATS_FMT ", expected " MP2_STATS_FMT, \
+		       (unsigned long long)_st->scanned,		\
+		       (unsigned long long)_st->moved,			\
+		       (unsigned long long)_st->shared,			\
+		       (unsigned long long)_st->busy,			\
+		       (unsigned long long)_st->no_memory,		\
+		       _want[0], _want[1], _want[2], _want[3], _want[4]); \
+	}								\
+} while (0)
+
+/*
+ * EXPECT_STATS(st, scanned, moved, shared, busy, no_memory): the counts
+ * of a call whose outcome is known, exactly, and that they add up; the
+ * test logs them on a mismatch.  EXPECT_DRY_STATS(): the same for a dry
+ * run (moved is 0).
+ */
+#define EXPECT_STATS(st, ...)		__EXPECT_STATS(st, false, __VA_ARGS__)
+#define EXPECT_DRY_STATS(st, ...)	__EXPECT_STATS(st, true, __VA_ARGS__)
+
+/*
+ * Where the counts are not known (a racing writer, remapper or migrator,
+ * a target exiting, fault injection, a destination running out): the call
+ * succeeded, its counts add up, and it returned what stayed
+ * (shared + busy + no_memory).
+ */
+#define EXPECT_STATS_CONSISTENT(r, st) do {				\
+	const struct migrate_pages_stats *_st = (st);			\
+	long _r = (r);							\
+									\
+	EXPECT_TRUE(_r >= 0 && stats_add_up(_st) &&			\
+		    (unsigned long long)_r ==				\
+		    _st->shared + _st->busy + _st->no_memory) {		\
+		TH_LOG("returned %ld, stats " MP2_STATS_FMT, _r,	\
+		       (unsigned long long)_st->scanned,		\
+		       (unsigned long long)_st->moved,			\
+		       (unsigned long long)_st->shared,			\
+		       (unsigned long long)_st->busy,			\
+		       (unsigned long long)_st->no_memory);		\
+	}								\
+} while (0)
+
 /*
  * Free base pages of a node, as an allocation on it can have them: the
  * buddy lists and the per-CPU lists (which MemFree leaves out, and which

@@ -225,13 +225,14 @@ static int call_errno(const void *args, size_t size, bool as_nobody,
 	int status;
 	pid_t pid;
 
+	/* A failure is -1 exactly; anything else reads as no error. */
 	if (!as_nobody)
-		return sys_migrate_pages2(args, size) ? errno : 0;
+		return sys_migrate_pages2(args, size) == -1 ? errno : 0;
 	pid = fork();
 	if (!pid) {
 		if (!become_nobody(perfmon))
 			_exit(255);
-		_exit(sys_migrate_pages2(args, size) ? errno : 0);
+		_exit(sys_migrate_pages2(args, size) == -1 ? errno : 0);
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 254;

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
@@ -92,7 +93,7 @@ TEST_F(policy, bind_follows_the_move)
 	ASSERT_EQ(0, pages_on(0, self->buf, 32, 0) - 32);
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf, self->len, &st));
 	EXPECT_EQ(1, st.policies);
-	EXPECT_EQ(32, st.moved);
+	EXPECT_STATS(&st, 32, 32, 0, 0, 0);
 	EXPECT_EQ(32, pages_on(0, self->buf, 32, 2));
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:2", self->pol);
@@ -111,6 +112,8 @@ TEST_F(policy, without_the_flag_new_pages_go_back)
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st));
 	EXPECT_EQ(0, st.policies);
+	EXPECT_STATS(&st, 32, 32, 0, 0, 0);
+	EXPECT_EQ(32, pages_on(0, self->buf, 32, 2));
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:0", self->pol);
 	self->buf[40 * PAGE] = 1;
@@ -134,6 +137,7 @@ TEST_F(policy, swap_swaps_policies)
 	memset(b, 1, 8 * PAGE);
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
 	EXPECT_EQ(2, st.policies);
+	EXPECT_STATS(&st, 16, 16, 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:1", self->pol);
 	policy_at(0, b, self->pol, sizeof(self->pol));
@@ -152,6 +156,7 @@ TEST_F(policy, many_to_one_collapses)
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
 	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, 16, 16, 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("interleave:3", self->pol);
 	EXPECT_EQ(16, pages_on(0, self->buf, 16, 3));
@@ -172,6 +177,7 @@ TEST_F(policy, range_splits_the_vma)
 	memset(half, 2, 4 * PAGE);
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, half, 16 * PAGE, &st));
 	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, 4, 4, 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:0", self->pol);
 	policy_at(0, half, self->pol, sizeof(self->pol));
@@ -194,6 +200,8 @@ TEST_F(policy, default_and_local_untouched)
 	ASSERT_EQ(0, sys_mbind(local, 16 * PAGE, MPOL_LOCAL, 0, 0));
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf, self->len, &st));
 	EXPECT_EQ(0, st.policies);
+	/* Nothing was ever touched there: no page to find. */
+	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("default", self->pol);
 	policy_at(0, local, self->pol, sizeof(self->pol));
@@ -211,6 +219,7 @@ TEST_F(policy, dry_run_counts_only)
 	ASSERT_EQ(0, mp2_policy_call(0, MIGRATE_PAGES2_DRY_RUN, o, n, 1, self->buf,
 				     self->len, &st));
 	EXPECT_EQ(1, st.policies);
+	EXPECT_DRY_STATS(&st, 16, 0, 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:0", self->pol);
 	EXPECT_EQ(16, pages_on(0, self->buf, 16, 0));
@@ -286,6 +295,7 @@ TEST_F(policy, task_policy_of_every_thread)
 	struct migrate_pages_stats st;
 	unsigned long masks[3];
 	pid_t child;
+	long r;
 
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(done));
@@ -303,6 +313,8 @@ TEST_F(policy, task_policy_of_every_thread)
 	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, mp2_policy_call(child, 0, o, n, 2, self->buf, self->len, &st));
 	EXPECT_EQ(0, st.policies);
+	/* What the child has at that address is its own (a thread's stack?). */
+	EXPECT_STATS_CONSISTENT(0, &st);
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(sizeof(masks), read(done[0], masks, sizeof(masks)));
 	EXPECT_EQ(MASK(0), masks[0]);
@@ -311,8 +323,11 @@ TEST_F(policy, task_policy_of_every_thread)
 	 * The whole mm: the three threads' policies (2 stays: not a source).
 	 * Pages the child still shares with us after fork() stay (shared).
 	 */
-	ASSERT_LE(0, mp2_policy_call(child, 0, o, n, 2, NULL, 0, &st));
+	r = mp2_policy_call(child, 0, o, n, 2, NULL, 0, &st);
+	ASSERT_LE(0, r);
 	EXPECT_EQ(2, st.policies);
+	/* How many of its pages it still shares with us is up to libc. */
+	EXPECT_STATS_CONSISTENT(r, &st);
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(sizeof(masks), read(done[0], masks, sizeof(masks)));
 	EXPECT_EQ(MASK(2), masks[0]);
@@ -346,11 +361,13 @@ TEST_F(policy, shmem_shared_policy)
 	ASSERT_EQ(0, mp2_policy_call(other, MIGRATE_PAGES2_MOVE_ALL, o, n, 1,
 				     self->buf, self->len, &st));
 	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, 16, 16, 0, 0, 0);
 	policy_at(other, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:2", self->pol);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:2", self->pol);
 	EXPECT_EQ(16, pages_on(0, self->buf, 16, 2));
+	EXPECT_EQ(16, pages_on(other, self->buf, 16, 2));
 	/* A new page of the file follows the move, whoever faults it. */
 	self->buf[24 * PAGE] = 1;
 	EXPECT_EQ(2, page_node(self->buf + 24 * PAGE));
@@ -382,6 +399,8 @@ TEST_F(policy, shmem_shared_policy_ranges)
 	ASSERT_EQ(0, sys_mbind(second, 16 * PAGE, MPOL_BIND, MASK(1), 0));
 	ASSERT_EQ(0, mp2_policy_call(other, 0, o, n, 2, self->buf, self->len, &st));
 	EXPECT_EQ(2, st.policies);
+	/* The file has no page yet. */
+	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
 	policy_at(other, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:2", self->pol);
 	policy_at(other, second, self->pol, sizeof(self->pol));
@@ -449,8 +468,10 @@ TEST_F(policy, allocation_failures_move_nothing)
 		ASSERT_EQ(1, write(fail, "0", 1));
 		close(fail);
 		/* Past the policy pass: a page allocation may fail (no_memory). */
-		if (r >= 0)
+		if (r >= 0) {
+			EXPECT_STATS_CONSISTENT(r, &st);
 			break;
+		}
 		EXPECT_EQ(ENOMEM, err);
 		EXPECT_EQ(16, pages_on(0, self->buf, 16, 0));
 		failures++;
@@ -524,6 +545,7 @@ FIXTURE_TEARDOWN(modes)
 TEST_F(modes, rewritten_node_by_node)
 {
 	int o[] = { 0, 1 }, n[] = { 2, 3 };
+	unsigned long counts[MAX_TEST_NODES];
 	struct migrate_pages_stats st;
 	int node, want;
 
@@ -533,8 +555,11 @@ TEST_F(modes, rewritten_node_by_node)
 	ASSERT_NE(NULL, self->buf);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	ASSERT_STREQ(variant->before, self->pol);
+	/* Where the mode put the pages: those on 0 and 1 move. */
+	ASSERT_EQ(0, count_nodes(0, self->buf, 16, counts));
 	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 2, self->buf, self->len, &st));
 	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, counts[0] + counts[1], counts[0] + counts[1], 0, 0, 0);
 	policy_at(0, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ(variant->after, self->pol);
 	EXPECT_EQ(0, pages_on(0, self->buf, 16, 0) + pages_on(0, self->buf, 16, 1));
@@ -545,6 +570,84 @@ TEST_F(modes, rewritten_node_by_node)
 	if (want < 0)
 		want = node == 3 ? 3 : 2;
 	EXPECT_EQ(want, node);
+}
+
+/*
+ * As nobody, under ptrace_scope = 2: the caller's own child's pages move,
+ * but its policies may not be rewritten.  Returns 0, or the failed step.
+ */
+static int attach_case(void)
+{
+	int o[] = { 0 }, n[] = { 1 }, ret = 0;
+	struct migrate_pages_stats st;
+	unsigned long len;
+	char pol[64];
+	char *buf;
+	pid_t b;
+
+	/* Dropping root leaves the process undumpable: none could read it. */
+	if (setgid(65534) || setuid(65534) || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return 1;
+	buf = bound(32, MPOL_BIND, MASK(0), 0, &len);
+	if (!buf)
+		return 2;
+	/* The child's own copies of the 32 pages, on node 0. */
+	b = spawn_toucher(buf, 32, 0, 0x5eed);
+	if (b < 0)
+		return 3;
+	if (pages_on(b, buf, 32, 0) != 32)
+		ret = 4;
+	else if (mp2_policy_call(b, 0, o, n, 1, buf, len, &st) != -1 || errno != EPERM)
+		ret = 5;
+	else if (pages_on(b, buf, 32, 0) != 32)
+		ret = 6;
+	if (!ret) {
+		policy_at(b, buf, pol, sizeof(pol));
+		if (strcmp(pol, "bind:0"))
+			ret = 7;
+	}
+	if (!ret && mp2_call_range(b, 0, o, n, 1, buf, len, &st))
+		ret = 8;
+	else if (!ret && (pages_on(b, buf, 32, 1) != 32 || st.scanned != 32 ||
+			  st.moved != 32 || st.policies))
+		ret = 9;
+	reap(b);
+	return ret;
+}
+
+/*
+ * UPDATE_POLICY changes how a target behaves from then on: it takes ptrace
+ * attach rights on every target, where moving takes read rights.  The two
+ * differ under an LSM: with Yama's ptrace_scope = 2 (attach only with
+ * CAP_SYS_PTRACE), an unprivileged caller still moves its own child's
+ * pages, but is refused the policy rewrite, with nothing rewritten and
+ * nothing moved.
+ */
+TEST(update_policy_needs_ptrace_attach)
+{
+	const char *scope = "/proc/sys/kernel/yama/ptrace_scope";
+	char old[16] = "";
+	int status, fd;
+	pid_t pid;
+
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	fd = open(scope, O_RDONLY);
+	ASSERT_LE(0, fd) {
+		TH_LOG("no %s: the test config has CONFIG_SECURITY_YAMA", scope);
+	}
+	ASSERT_LT(0, read(fd, old, sizeof(old) - 1));
+	close(fd);
+	ASSERT_EQ(0, write_file(scope, "2"));
+	pid = fork();
+	if (!pid)
+		_exit(attach_case());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, write_file(scope, old));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("step %d of attach_case() failed", WEXITSTATUS(status));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -114,7 +114,7 @@ static void account(long r, int err, const struct migrate_pages_stats *st,
 	add(&board->busy, st->busy);
 	add(&board->split, st->split);
 	if (flags & MIGRATE_PAGES2_DRY_RUN)
-		ok = !st->moved;
+		ok = !st->moved && !r;
 	else
 		ok = st->scanned == st->moved + st->shared + st->busy + st->no_memory &&
 		     (unsigned long)r == st->shared + st->busy + st->no_memory;
@@ -639,8 +639,11 @@ static void settle(struct __test_metadata *_metadata, struct _test_data_stress *
 	}
 	self->nr_movers = 0;
 	for (i = 0; i < board->nr_victims && !self->no_final_check; i++) {
-		ASSERT_LE(0, mp2_call_range(board->victim[i], MIGRATE_PAGES2_MOVE_ALL,
-					    any, zero, 1, board->victim_buf[i], STABLE, &st));
+		long r = mp2_call_range(board->victim[i], MIGRATE_PAGES2_MOVE_ALL,
+					any, zero, 1, board->victim_buf[i], STABLE, &st);
+
+		ASSERT_LE(0, r);
+		EXPECT_STATS_CONSISTENT(r, &st);
 		ASSERT_EQ(0, count_nodes(board->victim[i], board->victim_buf[i],
 					 STABLE / PAGE, counts));
 		EXPECT_EQ(STABLE / PAGE - counts[0], st.busy + st.no_memory);
@@ -815,7 +818,9 @@ TEST_F_TIMEOUT(stress, full_destination, 900)
 	filler = map_anon(filler_len, MAP_PRIVATE);
 	ASSERT_NE(NULL, filler);
 	ASSERT_EQ(0, fill_on(filler, filler_len / PAGE, 0, 3));
-	ASSERT_LT(0, mp2_call_range(0, 0, o, n, 1, filler, filler_len, &st));
+	r = mp2_call_range(0, 0, o, n, 1, filler, filler_len, &st);
+	ASSERT_LT(0, r);
+	EXPECT_STATS_CONSISTENT(r, &st);
 	ksft_print_msg("node %d: %llu pages of filler moved there, then full\n",
 		       last, (unsigned long long)st.moved);
 	targets(self, 2, false);
@@ -840,6 +845,7 @@ TEST_F_TIMEOUT(stress, full_destination, 900)
 	EXPECT_EQ(st.no_memory + st.busy, counts[0]);
 	EXPECT_LT(0, st.no_memory);
 	EXPECT_EQ(npages, st.scanned);
+	EXPECT_STATS_CONSISTENT(r, &st);
 	EXPECT_EQ(-1, check_pattern(p, npages, 7));
 	munmap(p, npages * PAGE);
 }
@@ -856,6 +862,7 @@ TEST_F_TIMEOUT(stress, pinned_pages_busy, 900)
 	struct migrate_pages_stats st;
 	time_t end = time(NULL) + seconds();
 	char *p, sink[PINNED * PAGE];
+	long r;
 
 	targets(self, 1, false);
 	migrators(self, 1, -1);
@@ -868,7 +875,9 @@ TEST_F_TIMEOUT(stress, pinned_pages_busy, 900)
 
 		ASSERT_EQ(0, fill_on(p, NPAGES, 0, rounds));
 		ASSERT_EQ(PINNED * PAGE, vmsplice(fds[1], &iov, 1, 0));
-		ASSERT_LE(0, mp2_call_range(0, 0, o, n, 1, p, NPAGES * PAGE, &st));
+		r = mp2_call_range(0, 0, o, n, 1, p, NPAGES * PAGE, &st);
+		ASSERT_LE(0, r);
+		EXPECT_STATS_CONSISTENT(r, &st);
 		ASSERT_EQ(0, count_nodes(0, p, NPAGES, counts));
 		EXPECT_EQ(PINNED, st.busy);
 		EXPECT_EQ(NPAGES - PINNED, st.moved);
@@ -876,13 +885,16 @@ TEST_F_TIMEOUT(stress, pinned_pages_busy, 900)
 		EXPECT_EQ(NPAGES - PINNED, counts[1]);
 		/* Read the pipe: the pages are free to move now. */
 		ASSERT_EQ(PINNED * PAGE, read(fds[0], sink, sizeof(sink)));
-		ASSERT_LE(0, mp2_call_range(0, 0, o, n, 1, p, NPAGES * PAGE, &st));
+		r = mp2_call_range(0, 0, o, n, 1, p, NPAGES * PAGE, &st);
+		ASSERT_LE(0, r);
+		EXPECT_STATS_CONSISTENT(r, &st);
 		EXPECT_EQ(PINNED, st.moved);
 		EXPECT_EQ(0, st.busy);
 		ASSERT_EQ(0, count_nodes(0, p, NPAGES, counts));
 		EXPECT_EQ(NPAGES, counts[1]);
 		EXPECT_EQ(-1, check_pattern(p, NPAGES, rounds));
 		EXPECT_EQ(0, mp2_call_range(0, 0, back, zero, 1, p, NPAGES * PAGE, &st));
+		EXPECT_STATS_CONSISTENT(0, &st);
 		rounds++;
 	}
 	ksft_print_msg("pin rounds %lu\n", rounds);

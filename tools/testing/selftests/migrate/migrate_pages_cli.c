@@ -106,6 +106,60 @@ static long json_number(const char *json, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
+/*
+ * The counts the tool printed ("scanned 1024, moved 1024, shared 0, busy
+ * 0, no memory 0, split 0"), or with --json its stats; -1 if it gave none.
+ */
+static int printed_stats(const char *out, struct migrate_pages_stats *st)
+{
+	unsigned long long v[5];
+	const char *p;
+
+	memset(st, 0, sizeof(*st));
+	if (out[0] == '{') {
+		st->scanned = json_number(out, "scanned");
+		st->moved = json_number(out, "moved");
+		st->shared = json_number(out, "shared");
+		st->busy = json_number(out, "busy");
+		st->no_memory = json_number(out, "no_memory");
+		return strstr(out, "\"no_memory\":") ? 0 : -1;
+	}
+	p = strstr(out, "scanned ");
+	if (!p || sscanf(p, "scanned %llu, moved %llu, shared %llu, busy %llu, no memory %llu",
+			 &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+		return -1;
+	st->scanned = v[0];
+	st->moved = v[1];
+	st->shared = v[2];
+	st->busy = v[3];
+	st->no_memory = v[4];
+	return 0;
+}
+
+/* The pages the tool said stayed ("N pages stayed: ..."): 0 if none. */
+static long printed_left(const char *out)
+{
+	const char *p = strstr(out, " pages stayed: ");
+
+	if (!p)
+		return 0;
+	while (p > out && p[-1] != '\n')
+		p--;
+	return strtol(p, NULL, 10);
+}
+
+/* The tool moved all the target's NPAGES pages, and said so. */
+#define EXPECT_ALL_MOVED(out) do {					\
+	const char *_out = (out);					\
+	struct migrate_pages_stats _printed;				\
+									\
+	ASSERT_EQ(0, printed_stats(_out, &_printed)) {			\
+		TH_LOG("output: %s", _out);				\
+	}								\
+	EXPECT_STATS(&_printed, NPAGES, NPAGES, 0, 0, 0);		\
+	EXPECT_EQ(0, printed_left(_out));				\
+} while (0)
+
 /* Why the tests cannot run here, or NULL. */
 static const char *cli_missing(void)
 {
@@ -148,15 +202,29 @@ TEST_F(cli, map_moves_and_exits_0)
 	EXPECT_EQ(0, run(self->out, "%s --map 0:1 %d", self->t.range, self->t.pid));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
 	EXPECT_NE(NULL, strstr(self->out, "moved 1024,"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_NE(NULL, strstr(self->out, "MiB/s"));
 	EXPECT_NE(NULL, strstr(self->out, "N1 "));
 }
 
 TEST_F(cli, whole_process_without_range)
 {
+	struct migrate_pages_stats st;
+	long left;
+	int r;
+
 	/* Its private pages move; what it shares with us stays (exit 1 or 0). */
-	EXPECT_GE(1, run(self->out, "--map 0:1 %d", self->t.pid));
+	r = run(self->out, "--map 0:1 %d", self->t.pid);
+	EXPECT_GE(1, r);
 	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+	ASSERT_EQ(0, printed_stats(self->out, &st)) {
+		TH_LOG("output: %s", self->out);
+	}
+	/* How much libc's pages we share is not known: the counts add up. */
+	left = printed_left(self->out);
+	EXPECT_STATS_CONSISTENT(left, &st);
+	EXPECT_EQ(left > 0, r);
+	EXPECT_LE(NPAGES, st.moved);
 }
 
 TEST_F(cli, numactl_form_pairs_by_position)
@@ -164,6 +232,7 @@ TEST_F(cli, numactl_form_pairs_by_position)
 	/* 0-1 -> 2-3: node 0 to node 2. */
 	EXPECT_EQ(0, run(self->out, "%s %d 0-1 2-3", self->t.range, self->t.pid));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	EXPECT_ALL_MOVED(self->out);
 }
 
 TEST_F(cli, numactl_form_all_and_not)
@@ -171,17 +240,20 @@ TEST_F(cli, numactl_form_all_and_not)
 	/* every node with memory but 3 -> 3 */
 	EXPECT_EQ(0, run(self->out, "%s %d '!3' 3", self->t.range, self->t.pid));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 3));
+	EXPECT_ALL_MOVED(self->out);
 }
 
 TEST_F(cli, any_node_source)
 {
 	EXPECT_EQ(0, run(self->out, "%s --map '1:1,*:2' %d", self->t.range, self->t.pid));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	EXPECT_ALL_MOVED(self->out);
 }
 
 TEST_F(cli, shared_pages_stay_exit_1_then_all_moves)
 {
 	struct target *t = &self->t;
+	struct migrate_pages_stats st;
 
 	/* Pages we write and a child of ours maps too: mapped twice. */
 	reap(t->pid);
@@ -191,26 +263,41 @@ TEST_F(cli, shared_pages_stay_exit_1_then_all_moves)
 	EXPECT_EQ(1, run(self->out, "%s --map 0:1 %d", t->range, t->pid));
 	EXPECT_NE(NULL, strstr(self->out, "1024 pages stayed: 1024 shared"));
 	EXPECT_NE(NULL, strstr(self->out, "--all"));
+	ASSERT_EQ(0, printed_stats(self->out, &st));
+	EXPECT_STATS(&st, NPAGES, 0, NPAGES, 0, 0);
+	EXPECT_EQ(NPAGES, printed_left(self->out));
 	EXPECT_EQ(NPAGES, target_on(t, 0));
 	EXPECT_EQ(0, run(self->out, "--all %s --map 0:1 %d", t->range, t->pid));
 	EXPECT_EQ(NPAGES, target_on(t, 1));
+	EXPECT_EQ(NPAGES, pages_on(0, t->buf, NPAGES, 1));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(-1, check_pattern(t->buf, NPAGES, SEED));
 }
 
 TEST_F(cli, dry_run_moves_nothing)
 {
+	struct migrate_pages_stats st;
+
 	EXPECT_EQ(0, run(self->out, "--dry-run %s --map 0:1 %d", self->t.range, self->t.pid));
 	EXPECT_NE(NULL, strstr(self->out, "scanned 1024,"));
 	EXPECT_NE(NULL, strstr(self->out, "dry run"));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+	ASSERT_EQ(0, printed_stats(self->out, &st));
+	EXPECT_DRY_STATS(&st, NPAGES, 0, 0, 0, 0);
+	EXPECT_EQ(0, printed_left(self->out));
 }
 
 TEST_F(cli, range_moves_only_the_range)
 {
+	struct migrate_pages_stats st;
+
 	EXPECT_EQ(0, run(self->out, "--range %p:64K --map 0:1 %d",
 			 self->t.buf + 16 * PAGE, self->t.pid));
 	EXPECT_EQ(16, target_on(&self->t, 1));
 	EXPECT_EQ(NPAGES - 16, target_on(&self->t, 0));
+	ASSERT_EQ(0, printed_stats(self->out, &st));
+	EXPECT_STATS(&st, 16, 16, 0, 0, 0);
+	EXPECT_EQ(0, printed_left(self->out));
 }
 
 TEST_F(cli, rate_moves_in_chunks)
@@ -218,6 +305,8 @@ TEST_F(cli, rate_moves_in_chunks)
 	EXPECT_EQ(0, run(self->out, "--rate 512 %s --map 0:2 %d", self->t.range, self->t.pid));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
 	EXPECT_NE(NULL, strstr(self->out, "moved 1024,"));
+	/* The chunks' counts, summed. */
+	EXPECT_ALL_MOVED(self->out);
 }
 
 TEST_F(cli, cgroup_moves_its_processes)
@@ -234,6 +323,7 @@ TEST_F(cli, cgroup_moves_its_processes)
 	ASSERT_EQ(0, fclose(f));
 	EXPECT_EQ(0, run(self->out, "--cgroup mp2-cli %s --map 0:3", self->t.range));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 3));
+	EXPECT_ALL_MOVED(self->out);
 	stop_target(&self->t);
 	rmdir(cg);
 }
@@ -246,6 +336,9 @@ TEST_F(cli, json_reads_back)
 	EXPECT_EQ(NPAGES, json_number(self->out, "moved"));
 	EXPECT_EQ(NPAGES, json_number(self->out, "scanned"));
 	EXPECT_EQ(0, json_number(self->out, "no_memory"));
+	EXPECT_EQ(0, json_number(self->out, "shared"));
+	EXPECT_EQ(0, json_number(self->out, "busy"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(self->t.pid, json_number(self->out, "pid"));
 	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
 }
@@ -257,10 +350,13 @@ TEST_F(cli, workers_move_and_are_reported)
 			 self->t.pid));
 	EXPECT_EQ(4, json_number(self->out, "workers"));
 	EXPECT_EQ(NPAGES, json_number(self->out, "moved"));
+	EXPECT_EQ(0, json_number(self->out, "left"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
 	EXPECT_EQ(0, run(self->out, "--workers 1 %s --map 2:0 %d", self->t.range,
 			 self->t.pid));
 	EXPECT_NE(NULL, strstr(self->out, "1 worker\n"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
 }
 
@@ -280,17 +376,22 @@ TEST_F(cli, update_policy_is_passed_and_reported)
 			 self->t.range, self->t.pid));
 	EXPECT_NE(NULL, strstr(self->out, "\"update_policy\":true"));
 	EXPECT_EQ(1, json_number(self->out, "policies"));
+	EXPECT_EQ(0, json_number(self->out, "left"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
 	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
 	EXPECT_STREQ("bind:2", pol);
 	/* Back, the short form, in text. */
 	EXPECT_EQ(0, run(self->out, "-u %s --map 2:0 %d", self->t.range, self->t.pid));
 	EXPECT_NE(NULL, strstr(self->out, "1 memory policy rewritten"));
+	EXPECT_ALL_MOVED(self->out);
 	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
 	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
 	EXPECT_STREQ("bind:0", pol);
 	/* Without the flag the policy stays. */
 	EXPECT_EQ(0, run(self->out, "%s --map 0:2 %d", self->t.range, self->t.pid));
+	EXPECT_ALL_MOVED(self->out);
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
 	policy_at(self->t.pid, self->t.buf, pol, sizeof(pol));
 	EXPECT_STREQ("bind:0", pol);
 }
