@@ -267,7 +267,6 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 	if (mm != current->mm && !ptrace_may_access(task, mode))
 		goto out_put;
 	allowed = cpuset_mems_allowed(task);
-	err = -EPERM;
 	if (!nodes_subset(call->dests, allowed) && !capable(CAP_SYS_NICE))
 		goto out_put;
 	err = security_task_movememory(task);
