@@ -245,6 +245,29 @@ def scaling_table(r):
 	return rows
 
 
+def workers_table(r):
+	"""Scenarios 1-7 that ran with helpers: what each worker count gained
+	over the caller alone, and, where the scenario also copied its bytes
+	with memcpy, migrate_pages2's time over the copy's."""
+	head = '| # | scenario |' + ''.join(' w=%d / w=1 |' % WORKERS[m] for m in MP2S[1:])
+	head += ' memcpy median [min-max] |' + ''.join(' w=%d / memcpy |' % WORKERS[m]
+						       for m in MP2S)
+	rows = [head, '|---|---|' + '---|' * (len(MP2S) * 2)]
+	for sid, title in r.titles.items():
+		if sid in scaling_ids(r) or not r.times.get((sid, MP2S[1])):
+			continue
+		one = r.times.get((sid, MP2))
+		copy = r.times.get((sid, 'memcpy'))
+		row = '| %s | %s |' % (sid, title)
+		row += ''.join(' %s |' % ratio(one, r.times.get((sid, m))) for m in MP2S[1:])
+		row += ' %s |' % cell(copy)
+		row += ''.join(' %s |' % ('%.1f' % (median(r.times[(sid, m)]) / median(copy))
+					 if copy and r.times.get((sid, m)) else '-')
+			       for m in MP2S)
+		rows.append(row)
+	return rows
+
+
 def pristine_table(pristine, patched):
 	"""migrate_pages(2) on two kernels: a row per scenario, and the stall
 	rows of scenario 7."""
@@ -320,6 +343,11 @@ def report(r, header):
 		'Placement of every page was checked after every sample (move_pages() '
 		'with NULL nodes), and the job checked its data.', '']
 	out += main_table(r)
+	workers = workers_table(r)
+	if len(workers) > 2:
+		out += ['', 'Helpers: speedup of w=2 and w=4 over w=1 (median over median), '
+			'and each worker count\'s time over memcpy of the same bytes where '
+			'the scenario ran it:', ''] + workers
 	out += ['', 'Scaling (scenario 8) and the physical reference (scenario 9: '
 		'memcpy of the same bytes, node 2 to node 3, in the guest):', '']
 	out += scaling_table(r)

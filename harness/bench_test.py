@@ -53,6 +53,22 @@ class BenchTest(unittest.TestCase):
 		self.assertEqual(bench.plot_data(self.r).splitlines()[1],
 				 '64 128.00 256.00 NaN 64.00 640.00')
 
+	def test_workers(self):
+		r = bench.parse(['MP2-BENCH-SCENARIO 2 thp',
+				 'MP2-BENCH 2 migrate_pages2 100 1.0',
+				 'MP2-BENCH 2 migrate_pages2-w2 100 0.5',
+				 'MP2-BENCH 2 migrate_pages2-w4 100 0.4',
+				 'MP2-BENCH 2 memcpy 100 0.1',
+				 'MP2-BENCH-SCENARIO 5 range',
+				 'MP2-BENCH 5 migrate_pages2 100 1.0'])
+		rows = bench.workers_table(r)
+		# scenario 5 ran no helpers: no row
+		self.assertEqual(len(rows), 3)
+		self.assertEqual(rows[2], '| 2 | thp | 2.00 | 2.50 | 0.1 s [0.1-0.1] |'
+				 ' 10.0 | 5.0 | 4.0 |')
+		self.assertEqual(rows[0].count('|'), rows[2].count('|'))
+		self.assertIn('Helpers: speedup', bench.report(r, ['# t']))
+
 	def test_profile(self):
 		prof = self.r.profile[('1', 'migrate_pages2')]
 		# summed over the two CPUs' files, less the counts before

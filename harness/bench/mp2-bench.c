@@ -118,7 +118,7 @@ static const struct scenario scenarios[] = {
 	  .methods = ALL3 | WORKERS, ONE(0, 1) },
 	{ .id = "2", .title = "256 MiB of THP, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(256 * MIB, 0, 1, .thp = true) },
-	  .methods = ALL3, ONE(0, 1) },
+	  .methods = ALL3 | WORKERS | M(COPY), ONE(0, 1) },
 	{ .id = "3", .title = "shift [0,1,2] -> [1,2,3], 3 x 64 MiB",
 	  .nr_regions = 3,
 	  .r = { R(64 * MIB, 0, 1), R(64 * MIB, 1, 2), R(64 * MIB, 2, 3) },
@@ -598,7 +598,7 @@ static void call_move_pages(const struct job *j, const struct page_list *l)
  * The physical reference: copy the same bytes from node 2 to node 3 (the
  * job holds nodes 0 and 1; under QEMU every node is the same host RAM).
  */
-static double copy_bytes(unsigned long bytes)
+static double copy_bytes(unsigned long bytes, bool thp)
 {
 	char *src = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -608,6 +608,9 @@ static double copy_bytes(unsigned long bytes)
 
 	if (src == MAP_FAILED || dst == MAP_FAILED)
 		die("mmap");
+	if (thp && (madvise(src, bytes, MADV_HUGEPAGE) ||
+		    madvise(dst, bytes, MADV_HUGEPAGE)))
+		die("madvise");
 	bind_node(2);
 	memset(src, 0x5a, bytes);
 	bind_node(3);
@@ -779,7 +782,7 @@ static void run_scenario(const struct scenario *s, int reps)
 			double t;
 
 			if (meth == COPY) {
-				t = copy_bytes(bytes);
+				t = copy_bytes(bytes, s->r[0].thp);
 				printf("MP2-BENCH %s %s %lu %.6f\n", s->id,
 				       method_name[meth], bytes, t);
 				samples++;
