@@ -43,6 +43,9 @@ PRISTINE = os.path.join(OUT, 'pristine', BASE.tree)
 SRC = os.path.join(OUT, 'src')
 KSRC = SRC		# the tree the kernel is built from (use_build())
 KBUILD = os.path.join(OUT, 'kbuild')
+# The UAPI headers the guest tools are built against: the last patched
+# build's (a pristine build installs no migrate_pages2.h; use_build()).
+TOOLS_KBUILD = KBUILD
 GUEST = os.path.join(OUT, 'guest')
 BZIMAGE = os.path.join(KBUILD, 'arch', 'x86', 'boot', 'bzImage')
 JOBS = str(os.cpu_count() or 2)
@@ -603,13 +606,18 @@ GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
 
 
 def build_tools():
-	"""The guest's static tools, built against this kernel's installed UAPI
-	headers (phase_build()'s headers_install): they take the system call
-	number from there, never from a fallback define."""
+	"""The guest's static tools, built against the patched kernel's
+	installed UAPI headers (phase_build()'s headers_install): they take the
+	system call number from there, never from a fallback define.  A
+	pristine kernel's guest gets the same binaries (it has no such headers;
+	there they run mainline calls only, or fail with ENOSYS)."""
 	files = []
 	bindir = os.path.join(GUEST, 'bin')
 	os.makedirs(bindir, exist_ok=True)
-	hdrs = os.path.join(KBUILD, 'usr', 'include')
+	hdrs = os.path.join(TOOLS_KBUILD, 'usr', 'include')
+	if not os.path.exists(os.path.join(hdrs, 'linux', 'migrate_pages2.h')):
+		die('no patched kernel headers in %s for the guest tools: build the '
+		    'patched kernel first' % hdrs)
 	deps = [os.path.join(hdrs, 'linux', 'migrate_pages2.h')] + \
 		glob.glob(os.path.join(hdrs, 'asm', 'unistd*.h'))
 	for name, src in GUEST_TOOLS:
@@ -763,10 +771,12 @@ def set_arch(name):
 def use_build(name, tree=None):
 	"""Build in out/<name> instead of out/kbuild (make stress's kernel),
 	from tree (default: out/src, the patched tree)."""
-	global KBUILD, BZIMAGE, KSRC
+	global KBUILD, BZIMAGE, KSRC, TOOLS_KBUILD
 	KBUILD = os.path.join(OUT, name)
 	BZIMAGE = os.path.join(KBUILD, 'arch', ARCH.karch, 'boot', ARCH.image)
 	KSRC = tree or SRC
+	if KSRC != PRISTINE:
+		TOOLS_KBUILD = KBUILD
 
 
 def kernel(extra=(), base=None):
