@@ -18,12 +18,14 @@
  * dry run), and a fatal signal ends the pass.
  *
  * A node set is rewritten node by node: a source of a pair is replaced by
- * its destination, other nodes stay; the mode and its flags stay, and a
- * user nodemask (MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES) is rewritten
- * the same way.  Default and local policies have no nodes and are left
- * alone.
+ * its destination, other nodes stay; the mode and its flags stay, an
+ * MPOL_F_STATIC_NODES user nodemask is rewritten the same way, and an
+ * MPOL_F_RELATIVE_NODES one (positions in the cpuset's mems) recomputed
+ * from the rewritten nodes.  A policy counts when its nodes change.
+ * Default and local policies have no nodes and are left alone.
  */
 
+#include <linux/cpuset.h>
 #include <linux/file.h>
 #include <linux/hugetlb.h>
 #include <linux/mempolicy.h>
@@ -59,41 +61,63 @@ static bool mp2_rewrite_nodes(const struct mp2_call *call, const nodemask_t *fro
 	return changed;
 }
 
+/* @rel = the positions in @mems of the nodes of @nodes (0 for the first). */
+static void mp2_relative_nodes(const nodemask_t *nodes, const nodemask_t *mems,
+			       nodemask_t *rel)
+{
+	int nid, pos = 0;
+
+	nodes_clear(*rel);
+	for_each_node_mask(nid, *mems) {
+		if (node_isset(nid, *nodes))
+			node_set(pos, *rel);
+		pos++;
+	}
+}
+
 /**
  * mp2_rewrite_policy - rewrite a memory policy's nodes through a call's pairs
  * @call: the call, its node map built
  * @pol: the policy, rewritten in place
+ * @mems: what an MPOL_F_RELATIVE_NODES policy is relative to: the
+ *	target's cpuset mems with memory
  *
  * Each node of @pol's set that is a source of a pair becomes its
- * destination; other nodes stay.  So does a user nodemask
- * (MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES) and the home node.  The mode
- * and flags stay.  Default and local policies have no nodes.
+ * destination; other nodes stay, and so does the home node.  The mode and
+ * flags stay.  An MPOL_F_STATIC_NODES user nodemask is rewritten the same
+ * way.  An MPOL_F_RELATIVE_NODES one holds positions in @mems, not nodes:
+ * it is recomputed from the rewritten nodes, so that a later cpuset
+ * rebind keeps the rewrite.  Default and local policies have no nodes.
  *
  * Context: any; the caller keeps @pol from being freed or read unlocked.
- * Return: true if @pol changed; false if none of its nodes is a source,
- * and @pol is as it was.
+ * Return: true if @pol's nodes (or home node) changed; false if none of
+ * them is a source, and @pol is as it was.
  */
 VISIBLE_IF_KUNIT bool mp2_rewrite_policy(const struct mp2_call *call,
-					 struct mempolicy *pol)
+					 struct mempolicy *pol,
+					 const nodemask_t *mems)
 {
-	nodemask_t nodes, user = NODE_MASK_NONE;
+	nodemask_t nodes, user;
 	bool changed;
 	int home;
 
 	if (!pol || pol->mode == MPOL_DEFAULT || pol->mode == MPOL_LOCAL)
 		return false;
 	changed = mp2_rewrite_nodes(call, &pol->nodes, &nodes);
-	if (pol->flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES))
-		changed |= mp2_rewrite_nodes(call, &pol->w.user_nodemask, &user);
 	home = pol->home_node;
 	if (home != NUMA_NO_NODE && call->map[home] != NUMA_NO_NODE)
 		home = call->map[home];
 	changed |= home != pol->home_node;
 	if (!changed)
 		return false;
-	pol->nodes = nodes;
-	if (pol->flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES))
+	if (pol->flags & MPOL_F_STATIC_NODES) {
+		mp2_rewrite_nodes(call, &pol->w.user_nodemask, &user);
 		pol->w.user_nodemask = user;
+	} else if (pol->flags & MPOL_F_RELATIVE_NODES) {
+		mp2_relative_nodes(&nodes, mems, &user);
+		pol->w.user_nodemask = user;
+	}
+	pol->nodes = nodes;
 	pol->home_node = home;
 	return true;
 }
@@ -101,7 +125,8 @@ EXPORT_SYMBOL_IF_KUNIT(mp2_rewrite_policy);
 
 /* A rewritten copy of @pol, NULL if it needs none, or an ERR_PTR(). */
 static struct mempolicy *mp2_rewritten_copy(const struct mp2_call *call,
-					    struct mempolicy *pol)
+					    struct mempolicy *pol,
+					    const nodemask_t *mems)
 {
 	struct mempolicy *new;
 
@@ -112,7 +137,7 @@ static struct mempolicy *mp2_rewritten_copy(const struct mp2_call *call,
 		return new;
 	/* A copy of a file's shared policy is not one itself. */
 	new->flags &= ~MPOL_F_SHARED;
-	if (!mp2_rewrite_policy(call, new)) {
+	if (!mp2_rewrite_policy(call, new, mems)) {
 		mpol_put(new);
 		return NULL;
 	}
@@ -131,10 +156,11 @@ struct mp2_file_range {
 	pgoff_t end;
 };
 
-/* The policy pass of one call. */
+/* The policy pass of one call; @mems: the target's cpuset mems with memory. */
 struct mp2_policy_pass {
 	struct mp2_call *call;
 	struct list_head files;
+	nodemask_t mems;
 };
 
 /* What mp2_find_next() found to rewrite in a target. */
@@ -193,7 +219,7 @@ static int mp2_find_next(struct mp2_policy_pass *pass, struct mm_struct *mm,
 		if (vma->vm_ops && vma->vm_ops->get_policy &&
 		    !is_vm_hugetlb_page(vma))
 			continue;
-		new = mp2_rewritten_copy(call, vma->vm_policy);
+		new = mp2_rewritten_copy(call, vma->vm_policy, &pass->mems);
 		if (IS_ERR(new))
 			return PTR_ERR(new);
 		if (!new)
@@ -263,10 +289,11 @@ static bool mp2_file_unvisited(struct mp2_policy_pass *pass,
  * policy its tree has there, whatever the size of the range.  Neither the
  * target's mmap lock nor its VMAs are involved.
  */
-static int mp2_update_file_range(struct mp2_call *call, struct file *file,
+static int mp2_update_file_range(struct mp2_policy_pass *pass, struct file *file,
 				 pgoff_t start, pgoff_t end)
 {
 	struct shared_policy *sp = &SHMEM_I(file_inode(file))->policy;
+	struct mp2_call *call = pass->call;
 	bool dry = call->flags & MIGRATE_PAGES2_DRY_RUN;
 
 	while (start < end) {
@@ -279,7 +306,7 @@ static int mp2_update_file_range(struct mp2_call *call, struct file *file,
 		pol = mpol_shared_policy_range(sp, &from, &to);
 		if (!pol)
 			break;
-		new = mp2_rewritten_copy(call, pol);
+		new = mp2_rewritten_copy(call, pol, &pass->mems);
 		mpol_cond_put(pol);
 		if (IS_ERR(new))
 			return PTR_ERR(new);
@@ -317,7 +344,7 @@ static int mp2_update_file_policy(struct mp2_policy_pass *pass,
 		r->start = start;
 		r->end = end;
 		list_add(&r->link, &pass->files);
-		err = mp2_update_file_range(pass->call, f->file, start, end);
+		err = mp2_update_file_range(pass, f->file, start, end);
 		if (err)
 			return err;
 		start = end;
@@ -411,16 +438,21 @@ static void mp2_update_task_policies(struct mp2_call *call,
 	rcu_read_lock();
 	for_each_thread(task, t) {
 		struct mempolicy copy;
+		nodemask_t mems;
 
+		mems = cpuset_mems_allowed(t);
+		nodes_and(mems, mems, node_states[N_MEMORY]);
 		task_lock(t);
 		if (dry) {
 			if (t->mempolicy) {
 				copy = *t->mempolicy;
-				call->stats.policies += mp2_rewrite_policy(call, &copy);
+				call->stats.policies +=
+					mp2_rewrite_policy(call, &copy, &mems);
 			}
 		} else {
 			mp2_begin_policy_change(t);
-			call->stats.policies += mp2_rewrite_policy(call, t->mempolicy);
+			call->stats.policies +=
+				mp2_rewrite_policy(call, t->mempolicy, &mems);
 			mp2_end_policy_change(t);
 		}
 		task_unlock(t);
@@ -460,6 +492,8 @@ int mp2_update_policies(struct mp2_call *call, struct task_struct **tasks,
 	for (i = 0; i < nr && !err; i++) {
 		if (!mmget_not_zero(mms[i]))
 			continue;
+		pass.mems = cpuset_mems_allowed(tasks[i]);
+		nodes_and(pass.mems, pass.mems, node_states[N_MEMORY]);
 		err = mp2_update_vma_policies(&pass, mms[i]);
 		mmput(mms[i]);
 		if (!err && whole)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
@@ -32,6 +33,15 @@ static long sys_get_mempolicy(int *mode, unsigned long *mask)
 {
 	return syscall(__NR_get_mempolicy, mode, mask, sizeof(*mask) * 8 + 1,
 		       NULL, 0);
+}
+
+/* Write val to a cgroup's file; -1 on error. */
+static int cpuset_write(const char *cg, const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return write_file(path, val);
 }
 
 /* The mode and nodes of the policy at addr, which the caller maps. */
@@ -986,6 +996,83 @@ TEST_F(policy, killed_caller_dies_promptly)
 	EXPECT_TRUE(t < 2.0) {
 		TH_LOG("the killed caller took %.3f s to die", t);
 	}
+}
+
+/*
+ * A process bound relative {0} in a cpuset: on a byte from cmd it faults a
+ * new page in and answers with its node.
+ */
+static void relative_member(const char *cg, int cmd, int reply)
+{
+	unsigned long mask = MASK(0), i;
+	char pid[16], *buf, c;
+	int node;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	buf = map_anon(64 * PAGE, MAP_PRIVATE);
+	if (!buf || cpuset_write(cg, "cgroup.procs", pid) ||
+	    sys_set_mempolicy(MPOL_BIND | MPOL_F_RELATIVE_NODES, &mask,
+			      sizeof(mask) * 8 + 1))
+		_exit(1);
+	for (i = 0; i < 64 && read(cmd, &c, 1) == 1; i++) {
+		buf[i * PAGE] = 1;
+		node = page_node(buf + i * PAGE);
+		if (write(reply, &node, sizeof(node)) != sizeof(node))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static int fault_one(int cmd, int reply)
+{
+	int node = -1;
+
+	if (write(cmd, "t", 1) != 1 || read(reply, &node, sizeof(node)) != sizeof(node))
+		return -1;
+	return node;
+}
+
+/*
+ * MPOL_F_RELATIVE_NODES holds positions in the cpuset's mems, not nodes:
+ * a process in a cpuset with mems 2-3 bound relative {0} allocates on
+ * node 2.  A pair from node 0, which it does not use, changes nothing
+ * (policies 0); 2 -> 3 moves it to position 1, node 3.  When the cpuset's
+ * mems become 0-3, the policy is rebound by position: the next page lands
+ * on node 1 (a mask rewritten as if it held nodes would say 0).
+ */
+TEST(relative_nodes_follow_the_cpuset)
+{
+	const char *cg = "/sys/fs/cgroup/mp2-relative";
+	int o[] = { 0 }, n[] = { 1 }, o2[] = { 2 }, n2[] = { 3 };
+	int cmd[2], reply[2];
+	struct migrate_pages_stats st;
+	pid_t pid;
+	long r;
+
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset"))
+		SKIP(return, "no cpuset controller in cgroup v2");
+	mkdir(cg, 0755);
+	ASSERT_EQ(0, cpuset_write(cg, "cpuset.mems", "2-3"));
+	ASSERT_EQ(0, pipe(cmd));
+	ASSERT_EQ(0, pipe(reply));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		relative_member(cg, cmd[0], reply[1]);
+	EXPECT_EQ(2, fault_one(cmd[1], reply[0]));
+	r = mp2_policy_call(pid, 0, o, n, 1, NULL, 0, &st);
+	EXPECT_LE(0, r);
+	EXPECT_EQ(0, st.policies);
+	r = mp2_policy_call(pid, 0, o2, n2, 1, NULL, 0, &st);
+	EXPECT_LE(0, r);
+	EXPECT_EQ(1, st.policies);
+	EXPECT_EQ(3, fault_one(cmd[1], reply[0]));
+	EXPECT_EQ(0, cpuset_write(cg, "cpuset.mems", "0-3"));
+	EXPECT_EQ(1, fault_one(cmd[1], reply[0]));
+	reap(pid);
+	rmdir(cg);
 }
 
 /*
