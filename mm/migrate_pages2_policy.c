@@ -117,8 +117,15 @@ VISIBLE_IF_KUNIT bool mp2_rewrite_policy(const struct mp2_call *call,
 		mp2_relative_nodes(&nodes, mems, &user);
 		pol->w.user_nodemask = user;
 	}
-	pol->nodes = nodes;
-	pol->home_node = home;
+	/*
+	 * A thread's own policy is rewritten in place, as a cpuset rebind
+	 * does, while the thread may allocate by it: its nodes are never
+	 * empty on the way (the new nodes join word by word, then the old
+	 * ones leave), so an allocation sees old nodes, new ones, or both.
+	 */
+	nodes_or(pol->nodes, pol->nodes, nodes);
+	nodes_and(pol->nodes, pol->nodes, nodes);
+	WRITE_ONCE(pol->home_node, home);
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp2_rewrite_policy);
