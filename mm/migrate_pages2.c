@@ -368,8 +368,9 @@ static int mp2_prepare(struct mp2_call *call, struct mp2_request *req,
 
 /*
  * Stats are written when the call succeeds, and when it stops part way
- * (EINTR, or ENOMEM for the call's own bookkeeping while moving): what
- * moved stays moved, and the caller learns how much.
+ * (EINTR, ENOMEM for the call's own bookkeeping while moving, or any error
+ * once the policy pass has started): what moved stays moved, what was
+ * rewritten stays rewritten, and the caller learns how much.
  */
 static int mp2_write_stats(struct migrate_pages_stats __user *ustats,
 			   const struct migrate_pages_stats *stats)
@@ -413,8 +414,8 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 	if (call->flags & MIGRATE_PAGES2_UPDATE_POLICY) {
 		ret = mp2_update_policies(call, req.tasks, req.mms, req.nr_mms);
 		if (ret) {
-			/* Nothing moved; on a fatal signal say what was rewritten. */
-			if (ret == -EINTR && mp2_write_stats(ustats, &call->stats))
+			/* Nothing moved; what was rewritten stays: say how much. */
+			if (mp2_write_stats(ustats, &call->stats))
 				ret = -EFAULT;
 			goto out;
 		}

@@ -105,7 +105,8 @@ int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 void mp2_map_from_masks(struct mp2_call *call, const nodemask_t *from,
 			const nodemask_t *to);
 struct mempolicy;
-bool mp2_rewrite_policy(const struct mp2_call *call, struct mempolicy *pol);
+bool mp2_rewrite_policy(const struct mp2_call *call, struct mempolicy *pol,
+			const nodemask_t *mems);
 #endif
 
 /* mm/migrate_pages2_move.c: the engine: walking targets, moving batches */

@@ -254,6 +254,7 @@ struct policy_case {
 	bool changed;
 	unsigned long nodes_after, user_after;
 	int home_after;
+	unsigned long mems;	/* the cpuset's mems; 0: nodes 0-3 */
 };
 
 static const struct policy_case policy_cases[] = {
@@ -273,6 +274,15 @@ static const struct policy_case policy_cases[] = {
 	  0x1, NONE, true, 0x4, 0x4, NONE },
 	{ "relative_user_mask", { 1 }, { 3 }, 1, MPOL_BIND, MPOL_F_RELATIVE_NODES,
 	  0x2, 0x2, NONE, true, 0x8, 0x8, NONE },
+	/* Mems 2-3: relative {0} is node 2; a source it does not use changes nothing. */
+	{ "relative_unused_source", { 0 }, { 1 }, 1, MPOL_BIND, MPOL_F_RELATIVE_NODES,
+	  0x4, 0x1, NONE, false, 0x4, 0x1, NONE, 0xc },
+	/* Node 2 -> 3 is position 0 -> 1 of the cpuset's mems. */
+	{ "relative_positions", { 2 }, { 3 }, 1, MPOL_BIND, MPOL_F_RELATIVE_NODES,
+	  0x4, 0x1, NONE, true, 0x8, 0x2, NONE, 0xc },
+	/* Static {0,1} in mems 1-3 is node 1: a pair from 0 changes no node. */
+	{ "static_effective_unchanged", { 0 }, { 2 }, 1, MPOL_BIND, MPOL_F_STATIC_NODES,
+	  0x2, 0x3, NONE, false, 0x2, 0x3, NONE, 0xe },
 	{ "home_node", { 0 }, { 2 }, 1, MPOL_BIND, 0, 0x3, 0, 0, true, 0x6, 0, 2 },
 	{ "default_untouched", { 0 }, { 2 }, 1, MPOL_DEFAULT, 0, 0, 0, NONE,
 	  false, 0, 0, NONE },
@@ -307,12 +317,13 @@ static void rewrite_policy(struct kunit *test)
 	};
 	nodemask_t nodes_after = mask_of(c->nodes_after);
 	nodemask_t user_after = mask_of(c->user_after);
+	nodemask_t mems = mask_of(c->mems ? c->mems : 0xf);
 
 	KUNIT_ASSERT_EQ(test, 0, mp2_build_map(call, c->old_nodes, c->new_nodes, c->nr));
 	pol.nodes = mask_of(c->nodes);
 	if (c->flags)
 		pol.w.user_nodemask = mask_of(c->user);
-	KUNIT_EXPECT_EQ(test, c->changed, mp2_rewrite_policy(call, &pol));
+	KUNIT_EXPECT_EQ(test, c->changed, mp2_rewrite_policy(call, &pol, &mems));
 	KUNIT_EXPECT_TRUE(test, nodes_equal(nodes_after, pol.nodes));
 	if (c->flags)
 		KUNIT_EXPECT_TRUE(test, nodes_equal(user_after, pol.w.user_nodemask));

@@ -9,7 +9,10 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <time.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
@@ -24,11 +27,53 @@
 #define MPOL_WEIGHTED_INTERLEAVE	6
 #endif
 #define MASK(x)	(1UL << (x))
+#define THP	(2UL << 20)
 
 static long sys_get_mempolicy(int *mode, unsigned long *mask)
 {
 	return syscall(__NR_get_mempolicy, mode, mask, sizeof(*mask) * 8 + 1,
 		       NULL, 0);
+}
+
+/* Write val to a cgroup's file; -1 on error. */
+static int cpuset_write(const char *cg, const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return write_file(path, val);
+}
+
+/* The mode and nodes of the policy at addr, which the caller maps. */
+static unsigned long policy_nodes_at(void *addr, int *mode)
+{
+	unsigned long mask = 0;
+
+	*mode = -1;
+	if (syscall(__NR_get_mempolicy, mode, &mask, sizeof(mask) * 8 + 1,
+		    addr, MPOL_F_ADDR))
+		return ~0UL;
+	return mask;
+}
+
+/* Lines in /proc/PID/maps: a VMA that splits adds one. */
+static long maps_lines(pid_t pid)
+{
+	static char buf[1 << 16];
+	char path[64];
+	long lines = 0;
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid ? pid : getpid());
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return n < 0 ? -1 : lines;
 }
 
 static long mp2_policy_call(pid_t pid, uint64_t flags, const int *o,
@@ -376,8 +421,9 @@ TEST_F(policy, shmem_shared_policy)
 }
 
 /*
- * A file's shared policy that differs within one mapping: the other
- * process's unsplit VMA is rewritten range by range (two policies here).
+ * A file's shared policy that differs within one mapping: with MOVE_ALL
+ * the other process's VMA is rewritten range by range (two policies
+ * here), on the file, and stays one VMA.
  */
 TEST_F(policy, shmem_shared_policy_ranges)
 {
@@ -385,6 +431,8 @@ TEST_F(policy, shmem_shared_policy_ranges)
 	struct migrate_pages_stats st;
 	char *second;
 	pid_t other;
+	long lines;
+	int mode;
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, 32 * PAGE));
@@ -397,14 +445,21 @@ TEST_F(policy, shmem_shared_policy_ranges)
 	ASSERT_LT(0, other);
 	ASSERT_EQ(0, sys_mbind(self->buf, 16 * PAGE, MPOL_BIND, MASK(0), 0));
 	ASSERT_EQ(0, sys_mbind(second, 16 * PAGE, MPOL_BIND, MASK(1), 0));
-	ASSERT_EQ(0, mp2_policy_call(other, 0, o, n, 2, self->buf, self->len, &st));
+	lines = maps_lines(other);
+	ASSERT_LT(0, lines);
+	ASSERT_EQ(0, mp2_policy_call(other, MIGRATE_PAGES2_MOVE_ALL, o, n, 2,
+				     self->buf, self->len, &st));
 	EXPECT_EQ(2, st.policies);
+	EXPECT_EQ(lines, maps_lines(other));
 	/* The file has no page yet. */
 	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
+	/* Its one VMA's numa_maps line shows the policy at its start. */
 	policy_at(other, self->buf, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:2", self->pol);
-	policy_at(other, second, self->pol, sizeof(self->pol));
-	EXPECT_STREQ("bind:3", self->pol);
+	/* The file's, page by page, through the test's own mapping. */
+	EXPECT_EQ(MASK(2), policy_nodes_at(self->buf + 15 * PAGE, &mode));
+	EXPECT_EQ(MASK(3), policy_nodes_at(second, &mode));
+	EXPECT_EQ(MASK(3), policy_nodes_at(second + 15 * PAGE, &mode));
 	policy_at(0, second, self->pol, sizeof(self->pol));
 	EXPECT_STREQ("bind:3", self->pol);
 	second[PAGE] = 1;
@@ -648,6 +703,484 @@ TEST(update_policy_needs_ptrace_attach)
 	EXPECT_EQ(0, WEXITSTATUS(status)) {
 		TH_LOG("step %d of attach_case() failed", WEXITSTATUS(status));
 	}
+}
+
+/*
+ * A file whose shared policy places every mapper's pages: a memfd, or a
+ * SysV SHM segment (over shmem).  The test maps it, binds all of it to
+ * node 0 and faults 8 pages in at page 16; a child maps it too (fork) and
+ * is the target.
+ */
+#define SHARED_PAGES	64
+
+FIXTURE(shared) {
+	char *buf;
+	int fd, shmid;
+	pid_t other;
+};
+
+FIXTURE_VARIANT(shared) {
+	bool sysv;
+};
+
+FIXTURE_VARIANT_ADD(shared, memfd) { .sysv = false };
+FIXTURE_VARIANT_ADD(shared, sysv_shm) { .sysv = true };
+
+FIXTURE_SETUP(shared)
+{
+	unsigned long len = SHARED_PAGES * PAGE;
+
+	self->buf = NULL;
+	self->fd = -1;
+	self->shmid = -1;
+	self->other = -1;
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	mp2_fixture_setup(0);
+	if (variant->sysv) {
+		self->shmid = shmget(IPC_PRIVATE, len, IPC_CREAT | 0600);
+		ASSERT_LE(0, self->shmid);
+		self->buf = shmat(self->shmid, NULL, 0);
+		ASSERT_NE((void *)-1, self->buf);
+	} else {
+		self->fd = memfd_create("mp2-shared", 0);
+		ASSERT_LE(0, self->fd);
+		ASSERT_EQ(0, ftruncate(self->fd, len));
+		self->buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 self->fd, 0);
+		ASSERT_NE(MAP_FAILED, self->buf);
+	}
+	ASSERT_EQ(0, sys_mbind(self->buf, len, MPOL_BIND, MASK(0), 0));
+	memset(self->buf + 16 * PAGE, 1, 8 * PAGE);
+	ASSERT_EQ(8, pages_on(0, self->buf + 16 * PAGE, 8, 0));
+	self->other = spawn_mapper(self->buf + 16 * PAGE, 8);
+	ASSERT_LT(0, self->other);
+}
+
+FIXTURE_TEARDOWN(shared)
+{
+	if (self->other > 0)
+		reap(self->other);
+	if (self->buf && variant->sysv)
+		shmdt(self->buf);
+	else if (self->buf)
+		munmap(self->buf, SHARED_PAGES * PAGE);
+	if (self->shmid >= 0)
+		shmctl(self->shmid, IPC_RMID, NULL);
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(0, mp2_isolated_leaks);
+}
+
+/*
+ * Without MOVE_ALL a shared policy is not the target's to rewrite: the
+ * file keeps it (the next page faulted in lands on node 0), the target's
+ * VMA stays whole and nothing is counted.  Its pages are mapped twice:
+ * they stay too.
+ */
+TEST_F(shared, left_alone_without_move_all)
+{
+	int o[] = { 0 }, n[] = { 2 }, mode;
+	struct migrate_pages_stats st;
+	long lines = maps_lines(self->other);
+
+	ASSERT_LT(0, lines);
+	ASSERT_EQ(8, mp2_policy_call(self->other, 0, o, n, 1, self->buf,
+				     SHARED_PAGES * PAGE, &st));
+	EXPECT_EQ(0, st.policies);
+	EXPECT_STATS(&st, 8, 0, 8, 0, 0);
+	EXPECT_EQ(lines, maps_lines(self->other));
+	EXPECT_EQ(MASK(0), policy_nodes_at(self->buf + 32 * PAGE, &mode));
+	EXPECT_EQ(MPOL_BIND, mode);
+	self->buf[32 * PAGE] = 1;
+	EXPECT_EQ(0, page_node(self->buf + 32 * PAGE));
+	EXPECT_EQ(8, pages_on(0, self->buf + 16 * PAGE, 8, 0));
+}
+
+/*
+ * With MOVE_ALL, the file's policy is rewritten for the part of the file
+ * the range maps in the target (pages 8-39 here), on the file's tree:
+ * the rest of the file keeps its policy, and the target's VMA is not
+ * split (its maps has as many lines as before).
+ */
+TEST_F(shared, rewritten_on_the_file_with_move_all)
+{
+	int o[] = { 0 }, n[] = { 2 }, mode;
+	struct migrate_pages_stats st;
+	long lines = maps_lines(self->other);
+
+	ASSERT_LT(0, lines);
+	ASSERT_EQ(0, mp2_policy_call(self->other, MIGRATE_PAGES2_MOVE_ALL, o, n, 1,
+				     self->buf + 8 * PAGE, 32 * PAGE, &st));
+	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, 8, 8, 0, 0, 0);
+	EXPECT_EQ(lines, maps_lines(self->other));
+	EXPECT_EQ(MASK(0), policy_nodes_at(self->buf + 7 * PAGE, &mode));
+	EXPECT_EQ(MASK(2), policy_nodes_at(self->buf + 8 * PAGE, &mode));
+	EXPECT_EQ(MASK(2), policy_nodes_at(self->buf + 39 * PAGE, &mode));
+	EXPECT_EQ(MASK(0), policy_nodes_at(self->buf + 40 * PAGE, &mode));
+	EXPECT_EQ(MPOL_BIND, mode);
+	/* Whoever faults the file's pages in: the test here. */
+	self->buf[32 * PAGE] = 1;
+	EXPECT_EQ(2, page_node(self->buf + 32 * PAGE));
+	self->buf[48 * PAGE] = 1;
+	EXPECT_EQ(0, page_node(self->buf + 48 * PAGE));
+	EXPECT_EQ(8, pages_on(0, self->buf + 16 * PAGE, 8, 2));
+}
+
+/*
+ * The file mapped twice in the target (the test itself here), pairs
+ * swapping 0 and 1: the file's policy is rewritten once, 0 -> 1, not
+ * swapped back through the second mapping.
+ */
+TEST_F(shared, mapped_twice_rewritten_once)
+{
+	unsigned long len = SHARED_PAGES * PAGE;
+	int o[] = { 0, 1 }, n[] = { 1, 0 }, mode;
+	struct migrate_pages_stats st;
+	char *two, *a, *b;
+
+	two = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	if (variant->sysv) {
+		a = shmat(self->shmid, two, SHM_REMAP);
+		b = shmat(self->shmid, two + len, SHM_REMAP);
+	} else {
+		a = mmap(two, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 self->fd, 0);
+		b = mmap(two + len, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, self->fd, 0);
+	}
+	ASSERT_EQ(two, a);
+	ASSERT_EQ(two + len, b);
+	ASSERT_EQ(0, mp2_policy_call(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 2, two,
+				     2 * len, &st));
+	EXPECT_EQ(1, st.policies);
+	/* Neither mapping of the range has a page mapped. */
+	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
+	EXPECT_EQ(MASK(1), policy_nodes_at(self->buf + 32 * PAGE, &mode));
+	EXPECT_EQ(MASK(1), policy_nodes_at(b + 32 * PAGE, &mode));
+	if (variant->sysv) {
+		shmdt(a);
+		shmdt(b);
+	}
+	munmap(two, 2 * len);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The longest of the calls timed so far, in *worst: one began at t. */
+static void took(double *worst, double t)
+{
+	t = now() - t;
+	if (t > *worst)
+		*worst = t;
+}
+
+/* A 1 TiB memfd mapped shared, with one page present, on node 0. */
+#define HUGE_FILE	(1024UL << 30)
+
+static char *huge_sparse_memfd(void)
+{
+	int fd = memfd_create("mp2-huge", 0);
+	char *p;
+
+	if (fd < 0 || ftruncate(fd, HUGE_FILE))
+		return NULL;
+	p = mmap(NULL, HUGE_FILE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED || bind_to(0))
+		return NULL;
+	p[PAGE] = 1;
+	bind_to(-1);
+	return p;
+}
+
+/*
+ * A huge sparse memfd (1 TiB, one page present): the policy pass costs
+ * what the file's tree holds (no policy, then one), not a lookup per page
+ * of the mapping (268 million of them): each call, without and with
+ * MOVE_ALL, dry run or not, takes about what the same move without the
+ * flag takes; the bound, a second more, is generous.
+ */
+TEST_F(policy, huge_sparse_memfd_costs_its_policies)
+{
+	int o[] = { 0 }, n[] = { 2 }, back_o[] = { 2 }, back_n[] = { 0 }, mode;
+	const uint64_t all = MIGRATE_PAGES2_MOVE_ALL;
+	struct migrate_pages_stats st;
+	double t, plain, worst = 0;
+	long lines;
+
+	self->buf = huge_sparse_memfd();
+	ASSERT_NE(NULL, self->buf);
+	self->len = HUGE_FILE;
+	ASSERT_EQ(0, page_node(self->buf + PAGE));
+	lines = maps_lines(0);
+	t = now();
+	ASSERT_EQ(0, mp2_call_range(0, all, o, n, 1, self->buf, self->len, &st));
+	plain = now() - t;
+	EXPECT_STATS(&st, 1, 1, 0, 0, 0);
+
+	/* No policy at all. */
+	t = now();
+	ASSERT_EQ(0, mp2_policy_call(0, all, back_o, back_n, 1, self->buf,
+				     self->len, &st));
+	took(&worst, t);
+	EXPECT_EQ(0, st.policies);
+	EXPECT_STATS(&st, 1, 1, 0, 0, 0);
+
+	/* One policy for the whole file (mbind() sets the file's). */
+	ASSERT_EQ(0, sys_mbind(self->buf, self->len, MPOL_BIND, MASK(0), 0));
+	t = now();
+	ASSERT_EQ(0, mp2_policy_call(0, all | MIGRATE_PAGES2_DRY_RUN, o, n, 1,
+				     self->buf, self->len, &st));
+	took(&worst, t);
+	EXPECT_EQ(1, st.policies);
+	t = now();
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf, self->len, &st));
+	took(&worst, t);
+	EXPECT_EQ(0, st.policies);
+	EXPECT_STATS(&st, 1, 1, 0, 0, 0);
+	t = now();
+	ASSERT_EQ(0, mp2_policy_call(0, all, o, n, 1, self->buf, self->len, &st));
+	took(&worst, t);
+	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
+	EXPECT_EQ(MASK(2), policy_nodes_at(self->buf + HUGE_FILE / 2, &mode));
+	EXPECT_EQ(2, page_node(self->buf + PAGE));
+	EXPECT_EQ(lines, maps_lines(0));
+	EXPECT_TRUE(worst < plain + 1.0) {
+		TH_LOG("policy calls up to %.3f s, the plain move %.3f s", worst, plain);
+	}
+}
+
+/*
+ * SIGKILL ends a caller in the policy pass: a child calling in a loop on
+ * the huge file (its policy swapped between 0 and 2 each time) is killed
+ * after 200 ms and reaped within 2 s (generous: a call takes milliseconds).
+ */
+TEST_F(policy, killed_caller_dies_promptly)
+{
+	int o[] = { 0, 2 }, n[] = { 2, 0 };
+	struct migrate_pages_stats st;
+	double t;
+	pid_t pid;
+
+	self->buf = huge_sparse_memfd();
+	ASSERT_NE(NULL, self->buf);
+	self->len = HUGE_FILE;
+	ASSERT_EQ(0, sys_mbind(self->buf, self->len, MPOL_BIND, MASK(0), 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int i;
+
+		mp2_watch_isolated = false;
+		for (i = 0; i < 100000; i++)
+			if (mp2_policy_call(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 2,
+					    self->buf, self->len, &st) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	usleep(200000);
+	t = now();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	t = now() - t;
+	EXPECT_TRUE(t < 2.0) {
+		TH_LOG("the killed caller took %.3f s to die", t);
+	}
+}
+
+/*
+ * A process bound relative {0} in a cpuset: on a byte from cmd it faults a
+ * new page in and answers with its node.
+ */
+static void relative_member(const char *cg, int cmd, int reply)
+{
+	unsigned long mask = MASK(0), i;
+	char pid[16], *buf, c;
+	int node;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	buf = map_anon(64 * PAGE, MAP_PRIVATE);
+	if (!buf || cpuset_write(cg, "cgroup.procs", pid) ||
+	    sys_set_mempolicy(MPOL_BIND | MPOL_F_RELATIVE_NODES, &mask,
+			      sizeof(mask) * 8 + 1))
+		_exit(1);
+	for (i = 0; i < 64 && read(cmd, &c, 1) == 1; i++) {
+		buf[i * PAGE] = 1;
+		node = page_node(buf + i * PAGE);
+		if (write(reply, &node, sizeof(node)) != sizeof(node))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static int fault_one(int cmd, int reply)
+{
+	int node = -1;
+
+	if (write(cmd, "t", 1) != 1 || read(reply, &node, sizeof(node)) != sizeof(node))
+		return -1;
+	return node;
+}
+
+/*
+ * MPOL_F_RELATIVE_NODES holds positions in the cpuset's mems, not nodes:
+ * a process in a cpuset with mems 2-3 bound relative {0} allocates on
+ * node 2.  A pair from node 0, which it does not use, changes nothing
+ * (policies 0); 2 -> 3 moves it to position 1, node 3.  When the cpuset's
+ * mems become 0-3, the policy is rebound by position: the next page lands
+ * on node 1 (a mask rewritten as if it held nodes would say 0).
+ */
+TEST(relative_nodes_follow_the_cpuset)
+{
+	const char *cg = "/sys/fs/cgroup/mp2-relative";
+	int o[] = { 0 }, n[] = { 1 }, o2[] = { 2 }, n2[] = { 3 };
+	int cmd[2], reply[2];
+	struct migrate_pages_stats st;
+	pid_t pid;
+	long r;
+
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset"))
+		SKIP(return, "no cpuset controller in cgroup v2");
+	mkdir(cg, 0755);
+	ASSERT_EQ(0, cpuset_write(cg, "cpuset.mems", "2-3"));
+	ASSERT_EQ(0, pipe(cmd));
+	ASSERT_EQ(0, pipe(reply));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		relative_member(cg, cmd[0], reply[1]);
+	EXPECT_EQ(2, fault_one(cmd[1], reply[0]));
+	r = mp2_policy_call(pid, 0, o, n, 1, NULL, 0, &st);
+	EXPECT_LE(0, r);
+	EXPECT_EQ(0, st.policies);
+	r = mp2_policy_call(pid, 0, o2, n2, 1, NULL, 0, &st);
+	EXPECT_LE(0, r);
+	EXPECT_EQ(1, st.policies);
+	EXPECT_EQ(3, fault_one(cmd[1], reply[0]));
+	EXPECT_EQ(0, cpuset_write(cg, "cpuset.mems", "0-3"));
+	EXPECT_EQ(1, fault_one(cmd[1], reply[0]));
+	reap(pid);
+	rmdir(cg);
+}
+
+/*
+ * The VMAs of the test's process in its maps: every line but the
+ * [vsyscall] gate area, which is no VMA of the mm.
+ */
+static long map_count(void)
+{
+	static char buf[1 << 16];
+	long n, lines = maps_lines(0);
+	int fd = open("/proc/self/maps", O_RDONLY);
+
+	if (fd < 0 || lines < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return lines - !!strstr(buf, "[vsyscall]");
+}
+
+/*
+ * An error after the policy pass has started writes the stats: four VMAs
+ * bound to node 0 (apart, so none merges) and a range from the middle of
+ * the first to the middle of the last, with vm.max_map_count one above
+ * the VMAs the process has: the first split is allowed, the last is not.
+ * The call fails with ENOMEM, nothing moved, and says what it rewrote:
+ * the first VMA's upper part and the two in the middle, which stay so.
+ */
+TEST_F(policy, enomem_in_the_pass_writes_stats)
+{
+	const char *knob = "/proc/sys/vm/max_map_count";
+	int o[] = { 0 }, n[] = { 2 }, i, fd, err;
+	char old[32] = "", limit[32];
+	struct migrate_pages_stats st;
+	char *v[4];
+	long r;
+
+	self->len = 8 * 16 * PAGE;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	for (i = 0; i < 4; i++) {
+		v[i] = self->buf + 2 * i * 16 * PAGE;
+		ASSERT_EQ(0, munmap(v[i] + 16 * PAGE, 16 * PAGE));
+		ASSERT_EQ(0, sys_mbind(v[i], 16 * PAGE, MPOL_BIND, MASK(0), 0));
+		memset(v[i], 1, 16 * PAGE);
+	}
+	fd = open(knob, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, old, sizeof(old) - 1));
+	close(fd);
+	mp2_watch_isolated = false;	/* its reads of vmstat could map */
+	snprintf(limit, sizeof(limit), "%ld", map_count() + 1);
+	memset(&st, 0xff, sizeof(st));
+	ASSERT_EQ(0, write_file(knob, limit));
+	r = mp2_policy_call(0, 0, o, n, 1, v[0] + 8 * PAGE, v[3] - v[0], &st);
+	err = errno;
+	ASSERT_EQ(0, write_file(knob, old));
+	ASSERT_EQ(-1, r);
+	EXPECT_EQ(ENOMEM, err);
+	EXPECT_EQ(3, st.policies);
+	EXPECT_STATS(&st, 0, 0, 0, 0, 0);
+	policy_at(0, v[0], self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	policy_at(0, v[0] + 8 * PAGE, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, v[1], self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, v[2], self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, v[3], self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(16, pages_on(0, v[i], 16, 0));
+}
+
+/*
+ * A range that starts 4 KiB into a hugetlb VMA and ends 4 KiB later:
+ * the move takes the huge page it cuts whole, and the policy of that
+ * whole huge page is rewritten (the VMA splits at the huge page's end,
+ * where hugetlb allows it), not refused with EINVAL.
+ */
+TEST_F(policy, hugetlb_range_inside_a_huge_page)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+
+	ASSERT_EQ(0, set_node_hugepages(0, 2));
+	ASSERT_EQ(0, set_node_hugepages(2, 2));
+	self->len = 2 * THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE | MAP_HUGETLB);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, sys_mbind(self->buf, self->len, MPOL_BIND, MASK(0), 0));
+	memset(self->buf, 1, self->len);
+	ASSERT_EQ(0, page_node(self->buf));
+	ASSERT_EQ(0, page_node(self->buf + THP));
+	ASSERT_EQ(0, mp2_policy_call(0, 0, o, n, 1, self->buf + PAGE, PAGE, &st));
+	EXPECT_EQ(1, st.policies);
+	EXPECT_STATS(&st, THP / PAGE, THP / PAGE, 0, 0, 0);
+	policy_at(0, self->buf, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:2", self->pol);
+	policy_at(0, self->buf + THP, self->pol, sizeof(self->pol));
+	EXPECT_STREQ("bind:0", self->pol);
+	EXPECT_EQ(2, page_node(self->buf));
+	EXPECT_EQ(0, page_node(self->buf + THP));
+	munmap(self->buf, self->len);
+	self->buf = NULL;
+	set_node_hugepages(0, 0);
+	set_node_hugepages(2, 0);
 }
 
 TEST_HARNESS_MAIN
