@@ -204,6 +204,23 @@ static bool mp2_may_meet_again(struct mp2_batch *b, struct folio *folio)
 }
 
 /*
+ * migrate_pages() asked for a destination page for @src, and got @dst or
+ * none: remember which, for mp2_count_stayed().  A later try of the same
+ * folio replaces the record.
+ */
+static void mp2_note_try(struct mp2_batch *b, struct folio *src,
+			 struct folio *dst)
+{
+	void *old = xa_store(b->tried, folio_pfn(src), xa_mk_value(!!dst),
+			     GFP_KERNEL | __GFP_NOWARN);
+
+	if (xa_is_err(old))
+		b->tried_lost = true;
+	if (!dst)
+		b->no_dst = true;
+}
+
+/*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
  * @src is still mapped here (allocation precedes unmapping).
@@ -223,6 +240,7 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	struct folio *dst;
 
 	dst = alloc_migration_target(src, (unsigned long)&mtc);
+	mp2_note_try(b, src, dst);
 	if (!dst || !call->track_moved || !mp2_may_meet_again(b, src))
 		return dst;
 	/* The new folio will hold @src's mapping and index. */
@@ -261,6 +279,45 @@ static unsigned long mp2_list_pages(struct list_head *folios)
 }
 
 /*
+ * Count the folios that migrate_pages() left on @stayed.  A folio that had
+ * a destination page the last time it was tried stayed because it could
+ * not be moved (pinned, locked, under writeback): busy.  One that had none
+ * is no_memory, and so is one that was never tried once an allocation had
+ * failed: migrate_pages() gives up on the rest of its list at the first
+ * page it cannot allocate (-ENOMEM), also after a pinned folio earlier in
+ * the list failed, which stays busy.  A folio never tried otherwise failed
+ * before any allocation (a huge page that could not be split): busy.
+ */
+static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed,
+			     int rc)
+{
+	struct folio *folio;
+	void *tried;
+
+	list_for_each_entry(folio, stayed, lru) {
+		long nr = folio_nr_pages(folio);
+
+		if (b->err) {
+			b->stats.busy += nr;
+			continue;
+		}
+		if (b->tried_lost) {
+			/* No record of each try: what migrate_pages() said. */
+			if (rc == -ENOMEM)
+				b->stats.no_memory += nr;
+			else
+				b->stats.busy += nr;
+			continue;
+		}
+		tried = xa_load(b->tried, folio_pfn(folio));
+		if (tried == xa_mk_value(true) || (!tried && !b->no_dst))
+			b->stats.busy += nr;
+		else
+			b->stats.no_memory += nr;
+	}
+}
+
+/*
  * Move the folios of the batch that go to the destination of its first
  * one; what stays is added to @left.  migrate_pages() gives up on its whole
  * list at the first folio it cannot allocate for, so each destination gets
@@ -272,24 +329,25 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	int nid = call->map[folio_nid(list_first_entry(&b->folios, struct folio, lru))];
 	struct migrate_counts counts = {};
 	struct folio *folio, *next;
-	unsigned long nr, stayed;
+	struct xarray tried;
 	LIST_HEAD(to_node);
 	int rc;
 
 	list_for_each_entry_safe(folio, next, &b->folios, lru)
 		if (call->map[folio_nid(folio)] == nid)
 			list_move_tail(&folio->lru, &to_node);
-	nr = mp2_list_pages(&to_node);
+	xa_init(&tried);
+	b->tried = &tried;
+	b->tried_lost = false;
+	b->no_dst = false;
 	rc = migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
 				   (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
 				   &counts);
 	b->stats.moved += counts.nr_succeeded;
 	b->stats.split += counts.nr_split;
-	stayed = nr - min_t(unsigned long, nr, counts.nr_succeeded);
-	if (rc == -ENOMEM && !b->err)
-		b->stats.no_memory += stayed;
-	else
-		b->stats.busy += stayed;
+	mp2_count_stayed(b, &to_node, rc);
+	b->tried = NULL;
+	xa_destroy(&tried);
 	list_splice_tail_init(&to_node, left);
 }
 

@@ -530,4 +530,92 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	close(memfd);
 }
 
+/* Like map_filled(), with base pages only, whatever the THP mode. */
+static char *map_small_filled(unsigned long npages, int node, unsigned long *len)
+{
+	char *p = map_anon(npages * PAGE, MAP_PRIVATE);
+
+	if (!p)
+		return NULL;
+	if (madvise(p, npages * PAGE, MADV_NOHUGEPAGE) ||
+	    fill_on(p, npages, node, SEED)) {
+		munmap(p, npages * PAGE);
+		return NULL;
+	}
+	*len = npages * PAGE;
+	return p;
+}
+
+/*
+ * A pinned page and a full destination in one batch.  migrate_pages()
+ * gives up on its list at the first page it cannot allocate for, and
+ * returns -ENOMEM; a pinned page it had already tried, with a page of the
+ * destination in hand, stayed because it is pinned: it is busy, and only
+ * the pages that found no room are no_memory.  Node 2 is filled (hugetlb
+ * pages, then a filler moved there until it ran out), then ROOM of the
+ * filler's pages there are freed: the batch, a pinned page first and 511
+ * pages behind it, finds room for about ROOM of them.
+ */
+TEST_F(counts, pinned_page_before_full_destination_is_busy)
+{
+	enum { NPAGES = 512, ROOM = 64 };
+	int o[] = { 0 }, n[] = { 2 }, fds[2];
+	unsigned long fill_pages, fill_len, freed, i;
+	struct migrate_pages_stats st;
+	char *filler, sink[PAGE];
+	struct iovec iov;
+	long free_pages, r;
+
+	self->hog_node = 2;
+	ASSERT_EQ(0, set_node_hugepages(2, 100000));
+	free_pages = node_free_pages(2);
+	ASSERT_LE(0, free_pages);
+	fill_pages = free_pages + 2048;
+	filler = map_small_filled(fill_pages, 0, &fill_len);
+	ASSERT_NE(NULL, filler);
+	r = mp2_call_range(0, 0, o, n, 1, filler, fill_len, &st);
+	ASSERT_LE(0, r);
+	ASSERT_LT(0, st.no_memory) {
+		TH_LOG("node 2 did not fill up: " MP2_STATS_FMT,
+		       (unsigned long long)st.scanned, (unsigned long long)st.moved,
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+	for (i = 0, freed = 0; i < fill_pages && freed < ROOM; i++) {
+		if (page_node(filler + i * PAGE) != 2)
+			continue;
+		ASSERT_EQ(0, madvise(filler + i * PAGE, PAGE, MADV_DONTNEED));
+		freed++;
+	}
+	ASSERT_EQ(ROOM, freed);
+
+	self->buf = map_small_filled(NPAGES, 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, pipe(fds));
+	iov.iov_base = self->buf;
+	iov.iov_len = PAGE;
+	ASSERT_EQ(PAGE, vmsplice(fds[1], &iov, 1, 0));
+	r = mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st);
+	EXPECT_EQ(1, st.busy) {
+		TH_LOG("the pinned page is not the one busy page: " MP2_STATS_FMT,
+		       (unsigned long long)st.scanned, (unsigned long long)st.moved,
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+	EXPECT_LT(0, st.moved);
+	EXPECT_LT(0, st.no_memory);
+	EXPECT_EQ(NPAGES - 1, st.moved + st.no_memory);
+	EXPECT_EQ(NPAGES, st.scanned);
+	EXPECT_EQ(0, st.shared);
+	EXPECT_EQ(r, st.busy + st.no_memory);
+	EXPECT_EQ(0, page_node(self->buf));
+	EXPECT_EQ(st.moved, pages_on(0, self->buf, NPAGES, 2));
+	EXPECT_EQ(NPAGES - st.moved, pages_on(0, self->buf, NPAGES, 0));
+	ASSERT_EQ(PAGE, read(fds[0], sink, sizeof(sink)));
+	close(fds[0]);
+	close(fds[1]);
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	munmap(filler, fill_len);
+}
+
 TEST_HARNESS_MAIN
