@@ -22,10 +22,11 @@
  * folio keeps: a pfn freed during the call and taken by another page does
  * not look done.  With helpers, a folio is met again while this call
  * moves it: off the LRU with its other mappings gone (it looks mapped
- * once), or behind a migration entry; both are checked against the
- * record.  A small anonymous folio mapped once is not recorded: the
- * walk only moves forward, so it cannot be met again, and that is most
- * pages.  What this does not cover is listed in
+ * once), behind a migration entry, or as the new folio with only some of
+ * its mappings restored (it looks mapped once too); all are checked
+ * against the record.  A small anonymous folio exclusive to one mapping
+ * is not recorded: the walk only moves forward, so it cannot be met
+ * again, and that is most pages.  What this does not cover is listed in
  * Documentation/userspace-api/migrate_pages2.rst ("At most once").
  */
 
@@ -122,6 +123,26 @@ static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 	return old == tag ? MP2_AGAIN : MP2_FIRST;
 }
 
+/*
+ * Could the walk meet @folio, small and mapped once as it looks, as the new
+ * folio of one this call moved, through a second mapping?  Not from its
+ * mapcount: a helper that moved a shared folio puts the new one on the LRU
+ * and then restores its mappings one by one, and until the last one is
+ * back the walk meets a folio that looks mapped once.  From what maps it:
+ * page cache (shmem, memfd, files) may be mapped anywhere, and so may an
+ * anonymous page that is not exclusive to one mapping (after fork(), or
+ * KSM).  An exclusive anonymous page, most pages, has one mapping, which
+ * the walk has just reached and will not reach again: it is not looked up.
+ * Without a destination that is also a source, no new folio is on a
+ * source node.
+ */
+static bool mp2_may_be_moved_here(const struct mp2_call *call,
+				  struct folio *folio)
+{
+	return call->track_moved &&
+	       (!folio_test_anon(folio) || !PageAnonExclusive(&folio->page));
+}
+
 /* queue_folio_wanted_t: choose and count, under the page table lock. */
 static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 						 unsigned int how, void *arg)
@@ -163,14 +184,17 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		case MP2_FIRST:
 			break;
 		}
-	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded)) &&
+	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
+		    mp2_may_be_moved_here(call, folio)) &&
 		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
 		/*
 		 * Off the LRU because this call is moving it: a shared folio
 		 * whose other mappings a helper has already unmapped looks
-		 * mapped once now.  Or a piece of a large folio this call
-		 * split and moved, met through the rest of its mappings.
-		 * Most folios are neither, and cost no lookup.
+		 * mapped once now.  Or a folio this call moved here, met
+		 * through another of its mappings, perhaps before the helper
+		 * has restored them all.  Or a piece of a large folio this
+		 * call split and moved, met through the rest of its mappings.
+		 * Most folios are none of these, and cost no lookup.
 		 */
 		return QUEUE_FOLIO_SKIP;
 	}

@@ -618,4 +618,60 @@ TEST_F(counts, pinned_page_before_full_destination_is_busy)
 	munmap(filler, fill_len);
 }
 
+/*
+ * At most once, with helpers, across many batches: a 16 MiB memfd mapped
+ * twice in the caller, pairs {0->1, 1->2}.  A helper moves a folio to node
+ * 1 and restores its two mappings one after the other; the walk, meeting
+ * the new folio through the mapping restored first, sees a folio mapped
+ * once, on the LRU, on a source node, and must still know that this call
+ * put it there.  ROUNDS rounds, each moving every page back to node 0
+ * first: one page on node 2 in any of them fails the test.
+ */
+TEST_F(counts, memfd_mapped_twice_moves_once_per_call)
+{
+	enum { NPAGES = 4096, ROUNDS = 12 };
+	int o[] = { 0, 1 }, n[] = { 1, 2 }, back_o[] = { 1, 2 }, back_n[] = { 0, 0 };
+	unsigned long counts[MAX_TEST_NODES], i, len = NPAGES * PAGE;
+	struct migrate_pages_stats st;
+	int memfd, round;
+	char *second;
+	long r;
+
+	memfd = memfd_create("mp2-twice", 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	/* [first mapping][second mapping], both of the whole memfd */
+	self->len = 2 * len;
+	self->buf = mmap(NULL, self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	second = self->buf + len;
+	ASSERT_EQ(self->buf, mmap(self->buf, len, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(second, mmap(second, len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES, 0, SEED));
+	/* Map every page through the second mapping too. */
+	for (i = 0; i < NPAGES; i++)
+		__atomic_load_n(&second[i * PAGE], __ATOMIC_RELAXED);
+	for (round = 0; round < ROUNDS; round++) {
+		r = mp2_call_range(0, MIGRATE_PAGES2_MOVE_ALL, back_o, back_n, 2,
+				   self->buf, self->len, &st);
+		ASSERT_EQ(0, r);
+		ASSERT_EQ(NPAGES, pages_on(0, second, NPAGES, 0));
+		r = mp2_call_range(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 2, self->buf,
+				   self->len, &st);
+		ASSERT_EQ(0, count_nodes(0, second, NPAGES, counts));
+		EXPECT_EQ(0, r);
+		EXPECT_EQ(NPAGES, counts[1]) {
+			TH_LOG("round %d: %lu pages on node 1, %lu on node 2 (moved twice)",
+			       round, counts[1], counts[2]);
+		}
+		EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0);
+		if (counts[1] != NPAGES || st.scanned != NPAGES)
+			break;
+	}
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	close(memfd);
+}
+
 TEST_HARNESS_MAIN
