@@ -530,4 +530,148 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	close(memfd);
 }
 
+/* Like map_filled(), with base pages only, whatever the THP mode. */
+static char *map_small_filled(unsigned long npages, int node, unsigned long *len)
+{
+	char *p = map_anon(npages * PAGE, MAP_PRIVATE);
+
+	if (!p)
+		return NULL;
+	if (madvise(p, npages * PAGE, MADV_NOHUGEPAGE) ||
+	    fill_on(p, npages, node, SEED)) {
+		munmap(p, npages * PAGE);
+		return NULL;
+	}
+	*len = npages * PAGE;
+	return p;
+}
+
+/*
+ * A pinned page and a full destination in one batch.  migrate_pages()
+ * gives up on its list at the first page it cannot allocate for, and
+ * returns -ENOMEM; a pinned page it had already tried, with a page of the
+ * destination in hand, stayed because it is pinned: it is busy, and only
+ * the pages that found no room are no_memory.  Node 2 is filled (hugetlb
+ * pages, then a filler moved there until it ran out), then ROOM of the
+ * filler's pages there are freed: the batch, a pinned page first and 511
+ * pages behind it, finds room for about ROOM of them.
+ */
+TEST_F(counts, pinned_page_before_full_destination_is_busy)
+{
+	enum { NPAGES = 512, ROOM = 64 };
+	int o[] = { 0 }, n[] = { 2 }, fds[2];
+	unsigned long fill_pages, fill_len, freed, i;
+	struct migrate_pages_stats st;
+	char *filler, sink[PAGE];
+	struct iovec iov;
+	long free_pages, r;
+
+	self->hog_node = 2;
+	ASSERT_EQ(0, set_node_hugepages(2, 100000));
+	free_pages = node_free_pages(2);
+	ASSERT_LE(0, free_pages);
+	fill_pages = free_pages + 2048;
+	filler = map_small_filled(fill_pages, 0, &fill_len);
+	ASSERT_NE(NULL, filler);
+	r = mp2_call_range(0, 0, o, n, 1, filler, fill_len, &st);
+	ASSERT_LE(0, r);
+	ASSERT_LT(0, st.no_memory) {
+		TH_LOG("node 2 did not fill up: " MP2_STATS_FMT,
+		       (unsigned long long)st.scanned, (unsigned long long)st.moved,
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+	for (i = 0, freed = 0; i < fill_pages && freed < ROOM; i++) {
+		if (page_node(filler + i * PAGE) != 2)
+			continue;
+		ASSERT_EQ(0, madvise(filler + i * PAGE, PAGE, MADV_DONTNEED));
+		freed++;
+	}
+	ASSERT_EQ(ROOM, freed);
+
+	self->buf = map_small_filled(NPAGES, 0, &self->len);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, pipe(fds));
+	iov.iov_base = self->buf;
+	iov.iov_len = PAGE;
+	ASSERT_EQ(PAGE, vmsplice(fds[1], &iov, 1, 0));
+	r = mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st);
+	EXPECT_EQ(1, st.busy) {
+		TH_LOG("the pinned page is not the one busy page: " MP2_STATS_FMT,
+		       (unsigned long long)st.scanned, (unsigned long long)st.moved,
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+	EXPECT_LT(0, st.moved);
+	EXPECT_LT(0, st.no_memory);
+	EXPECT_EQ(NPAGES - 1, st.moved + st.no_memory);
+	EXPECT_EQ(NPAGES, st.scanned);
+	EXPECT_EQ(0, st.shared);
+	EXPECT_EQ(r, st.busy + st.no_memory);
+	EXPECT_EQ(0, page_node(self->buf));
+	EXPECT_EQ(st.moved, pages_on(0, self->buf, NPAGES, 2));
+	EXPECT_EQ(NPAGES - st.moved, pages_on(0, self->buf, NPAGES, 0));
+	ASSERT_EQ(PAGE, read(fds[0], sink, sizeof(sink)));
+	close(fds[0]);
+	close(fds[1]);
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	munmap(filler, fill_len);
+}
+
+/*
+ * At most once, with helpers, across many batches: a 16 MiB memfd mapped
+ * twice in the caller, pairs {0->1, 1->2}.  A helper moves a folio to node
+ * 1 and restores its two mappings one after the other; the walk, meeting
+ * the new folio through the mapping restored first, sees a folio mapped
+ * once, on the LRU, on a source node, and must still know that this call
+ * put it there.  ROUNDS rounds, each moving every page back to node 0
+ * first: one page on node 2 in any of them fails the test.
+ */
+TEST_F(counts, memfd_mapped_twice_moves_once_per_call)
+{
+	enum { NPAGES = 4096, ROUNDS = 12 };
+	int o[] = { 0, 1 }, n[] = { 1, 2 }, back_o[] = { 1, 2 }, back_n[] = { 0, 0 };
+	unsigned long counts[MAX_TEST_NODES], i, len = NPAGES * PAGE;
+	struct migrate_pages_stats st;
+	int memfd, round;
+	char *second;
+	long r;
+
+	memfd = memfd_create("mp2-twice", 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	/* [first mapping][second mapping], both of the whole memfd */
+	self->len = 2 * len;
+	self->buf = mmap(NULL, self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	second = self->buf + len;
+	ASSERT_EQ(self->buf, mmap(self->buf, len, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(second, mmap(second, len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES, 0, SEED));
+	/* Map every page through the second mapping too. */
+	for (i = 0; i < NPAGES; i++)
+		__atomic_load_n(&second[i * PAGE], __ATOMIC_RELAXED);
+	for (round = 0; round < ROUNDS; round++) {
+		r = mp2_call_range(0, MIGRATE_PAGES2_MOVE_ALL, back_o, back_n, 2,
+				   self->buf, self->len, &st);
+		ASSERT_EQ(0, r);
+		ASSERT_EQ(NPAGES, pages_on(0, second, NPAGES, 0));
+		r = mp2_call_range(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 2, self->buf,
+				   self->len, &st);
+		ASSERT_EQ(0, count_nodes(0, second, NPAGES, counts));
+		EXPECT_EQ(0, r);
+		EXPECT_EQ(NPAGES, counts[1]) {
+			TH_LOG("round %d: %lu pages on node 1, %lu on node 2 (moved twice)",
+			       round, counts[1], counts[2]);
+		}
+		EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0);
+		if (counts[1] != NPAGES || st.scanned != NPAGES)
+			break;
+	}
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	close(memfd);
+}
+
 TEST_HARNESS_MAIN
