@@ -9,6 +9,8 @@ left alone).  When the archive serves another version it says so in one line
 has no such package at all it stops at once (absent()): the series needs a
 rebase.  MP2_BASE_VERSION (and MP2_BASE_PACKAGE) override the stated base, to
 simulate both cases.
+
+Pure (no harness import); imported by state, deps, tree and verbs_fresh.
 """
 
 import copy

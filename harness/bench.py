@@ -5,6 +5,8 @@ and script for gnuplot's throughput plot.
 
 Ratios are mainline's median over migrate_pages2's median: above 1,
 migrate_pages2 is faster (or stalls its target less).
+
+Pure (no harness import); imported by verbs_bench.
 """
 
 import collections

@@ -12,8 +12,9 @@ when a row differs between the columns, or fails or skips on both
 without a reason in BOTH_KERNELS.
 
 The pure part (the guest script, the console parser, the two-column
-comparison and report) is tested by mm_selftests_test.py; main() takes
-the mp2 module for the phases (build, initramfs, boot).
+comparison and report) is tested by mm_selftests_test.py; main(), called
+by verbs_bench.py, runs the phases through state, deps, config, build
+and guest.
 """
 
 import collections
@@ -23,7 +24,13 @@ import re
 import sys
 import time
 
+import config
 import ktap
+import state
+from build import kernel, make_initramfs
+from deps import debian_version, phase_deps
+from guest import boot
+from util import die, log, read, run, write_if_changed
 
 # The selftests, in the order they run: (suite, program, arguments, why it
 # is here).  Programs are tools/testing/selftests/<suite>/<program> of the
@@ -306,90 +313,84 @@ def report(compared, kernels, reasons=BOTH_KERNELS):
 	return out, 1 if bad or not count['same'] else 0
 
 
-def frames(path):
-	"""A saved console's lines (make mm-selftests --reuse)."""
-	with open(path) as f:
-		return f.read().splitlines()
-
-
 # ---------------------------------------------------------------- the run
 KERNELS = ('pristine', 'patched')
 
 
-def fragments(h):
+def fragments():
 	"""{kernel: (build dir, tree, fragments)}: make test's fragments and
 	mm-selftests.config, the pristine tree's without the series' options."""
-	mine = os.path.join(h.HARNESS, 'configs', 'mm-selftests.config')
-	patched = h.fragments() + [mine]
-	path = os.path.join(h.OUT, 'mm-selftests-pristine.config')
+	mine = os.path.join(state.HARNESS, 'configs', 'mm-selftests.config')
+	patched = config.fragments() + [mine]
+	path = os.path.join(state.OUT, 'mm-selftests-pristine.config')
 	text = ''.join(l for f in patched if os.path.exists(f)
-		       for l in h.read(f, 'r').splitlines(True) if 'MIGRATE_PAGES2' not in l)
-	h.write_if_changed(path, text.encode())
-	return {'pristine': ('kbuild-mm-pristine', h.PRISTINE, [path]),
+		       for l in read(f, 'r').splitlines(True) if 'MIGRATE_PAGES2' not in l)
+	write_if_changed(path, text.encode())
+	return {'pristine': ('kbuild-mm-pristine', state.PRISTINE, [path]),
 		'patched': ('kbuild-mm', None, patched)}
 
 
-def build_selftests(h):
+def build_selftests():
 	"""The programs of TESTS, static, built once from the base's selftests
 	(the series changes none of them) against the current build's UAPI
 	headers; [(guest path, host path)]."""
 	files = []
-	inc = '-isystem ' + os.path.join(h.KBUILD, 'usr', 'include')
+	inc = '-isystem ' + os.path.join(state.KBUILD, 'usr', 'include')
 	for suite, progs in programs().items():
-		sdir = os.path.join(h.SRC, 'tools', 'testing', 'selftests', suite)
-		odir = os.path.join(h.GUEST, 'kselftest', suite)
+		sdir = os.path.join(state.SRC, 'tools', 'testing', 'selftests', suite)
+		odir = os.path.join(state.GUEST, 'kselftest', suite)
 		os.makedirs(odir, exist_ok=True)
-		h.run(['make', '-C', sdir, 'OUTPUT=' + odir, 'CC=gcc -static',
-		       'KHDR_INCLUDES=' + inc, '-j' + h.JOBS] + [os.path.join(odir, p) for p in progs],
-		      logfile=os.path.join(h.OUT, 'mm-selftests-build-%s.log' % suite))
+		run(['make', '-C', sdir, 'OUTPUT=' + odir, 'CC=gcc -static',
+		     'KHDR_INCLUDES=' + inc, '-j' + state.JOBS] + [os.path.join(odir, p) for p in progs],
+		    logfile=os.path.join(state.OUT, 'mm-selftests-build-%s.log' % suite))
 		files += [('/kselftest/%s/%s' % (suite, p), os.path.join(odir, p)) for p in progs]
 	return files
 
 
-def main(h, args):
+def main(args):
 	"""make mm-selftests: build both kernels (incremental after the first
 	run), the selftests once, boot each kernel with the same initramfs,
 	compare.  --reuse: the last run's consoles, reported again."""
 	names = labels()
-	consoles = {k: os.path.join(h.OUT, 'mm-selftests-%s.log' % k) for k in KERNELS}
+	consoles = {k: os.path.join(state.OUT, 'mm-selftests-%s.log' % k) for k in KERNELS}
 	if args.reuse:
 		missing = [c for c in consoles.values() if not os.path.exists(c)]
 		if missing:
-			h.die('--reuse: no earlier run (%s missing); run make mm-selftests first' %
-			      ', '.join(missing))
-		columns = [(k, parse_console(frames(consoles[k]), names)) for k in KERNELS]
+			die('--reuse: no earlier run (%s missing); run make mm-selftests first' %
+			    ', '.join(missing))
+		columns = [(k, parse_console(read(consoles[k], 'r').splitlines(), names)) for k in KERNELS]
 	else:
-		h.phase_deps()
-		h.log('mm-selftests: %d mainline selftests (TESTS in harness/mm_selftests.py '
-		      'says why each) on %s %s, pristine and patched' %
-		      (len(TESTS), h.BASE.package, h.debian_version()))
-		h.GUEST = os.path.join(h.OUT, 'guest-mm')
-		builds = fragments(h)
+		phase_deps()
+		log('mm-selftests: %d mainline selftests (TESTS in harness/mm_selftests.py '
+		    'says why each) on %s %s, pristine and patched' %
+		    (len(TESTS), state.BASE.package, debian_version()))
+		state.use_guest('guest-mm')
+		builds = fragments()
 		for k in KERNELS:
 			t = time.monotonic()
 			build, tree, frags = builds[k]
-			h.use_build(build, tree)
-			h.kernel(base=frags)
-			h.log('%s kernel ready in %.0fs: %s' % (k, time.monotonic() - t, h.BZIMAGE))
-		h.use_build(*builds['pristine'][:2])
-		files = build_selftests(h)
-		script = os.path.join(h.GUEST, 'mm-selftests.sh')
-		h.write_if_changed(script, guest_script().encode())
+			state.use_build(build, tree)
+			kernel(base=frags)
+			log('%s kernel ready in %.0fs: %s' % (k, time.monotonic() - t, state.BZIMAGE))
+		state.use_build(*builds['pristine'][:2])
+		files = build_selftests()
+		script = os.path.join(state.GUEST, 'mm-selftests.sh')
+		write_if_changed(script, guest_script().encode())
 		files.append(('/bin/mp2-mm-selftests', script))
 		# the guest's /bin tools take the patched kernel's headers
-		h.use_build(*builds['patched'][:2])
-		cpio = h.make_initramfs('mm-selftests', 'sh /bin/mp2-mm-selftests', files)
+		state.use_build(*builds['patched'][:2])
+		cpio = make_initramfs('mm-selftests', 'sh /bin/mp2-mm-selftests', files)
 		columns = []
 		for k in KERNELS:
 			t = time.monotonic()
-			h.use_build(*builds[k][:2])
-			h.log('boot: %s kernel' % k)
-			lines, timed_out = h.boot(cpio, os.path.basename(consoles[k]), args.timeout,
-						  echo=args.verbose)
+			state.use_build(*builds[k][:2])
+			log('boot: %s kernel' % k)
+			lines, timed_out = boot(cpio, os.path.basename(consoles[k]), args.timeout,
+						echo=args.verbose)
 			columns.append((k, parse_console(lines, names, timed_out)))
-			h.log('%s kernel: guest done in %.0fs' % (k, time.monotonic() - t))
+			log('%s kernel: guest done in %.0fs' % (k, time.monotonic() - t))
 	compared = compare(columns)
 	lines, rc = report(compared, KERNELS)
 	print('\n'.join(lines))
-	h.log('consoles: %s' % ', '.join(consoles[k] for k in KERNELS))
+	log('consoles: %s' % ', '.join(consoles[k] for k in KERNELS))
 	sys.exit(rc)

@@ -4,6 +4,8 @@ a header (Subject, Author, Files, Patches), a blank line and the body.  Files
 are new kernel files of this repository; Patches are series/*.patch diffs
 against the pristine tree for upstream files.  The order of the commit files
 is the order of the series and of patch application.
+
+Imports ktap alone; imported by tree, verbs_run and verbs_series.
 """
 
 import collections
