@@ -81,11 +81,6 @@ struct mp2_call {
  * @reserve: a pfn whose slot in @call's xarray could not be allocated
  *	under the page table lock; the walk stopped before its folio
  * @need_reserve: @reserve is set
- * @tried: while migrate_pages() moves the folios bound for one node: the
- *	pfn of each folio it asked a destination page for, and whether it
- *	got one (busy or no_memory, if the folio stays)
- * @tried_lost: a record of @tried could not be allocated
- * @no_dst: a destination page could not be allocated
  * @stats: what the walk and the move of this batch did
  */
 struct mp2_batch {
@@ -99,9 +94,6 @@ struct mp2_batch {
 	int err;
 	unsigned long reserve;
 	bool need_reserve;
-	struct xarray *tried;
-	bool tried_lost;
-	bool no_dst;
 	struct migrate_pages_stats stats;
 };
 

@@ -22,11 +22,10 @@
  * folio keeps: a pfn freed during the call and taken by another page does
  * not look done.  With helpers, a folio is met again while this call
  * moves it: off the LRU with its other mappings gone (it looks mapped
- * once), behind a migration entry, or as the new folio with only some of
- * its mappings restored (it looks mapped once too); all are checked
- * against the record.  A small anonymous folio exclusive to one mapping
- * is not recorded: the walk only moves forward, so it cannot be met
- * again, and that is most pages.  What this does not cover is listed in
+ * once), or behind a migration entry; both are checked against the
+ * record.  A small anonymous folio mapped once is not recorded: the
+ * walk only moves forward, so it cannot be met again, and that is most
+ * pages.  What this does not cover is listed in
  * Documentation/userspace-api/migrate_pages2.rst ("At most once").
  */
 
@@ -123,26 +122,6 @@ static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 	return old == tag ? MP2_AGAIN : MP2_FIRST;
 }
 
-/*
- * Could the walk meet @folio, small and mapped once as it looks, as the new
- * folio of one this call moved, through a second mapping?  Not from its
- * mapcount: a helper that moved a shared folio puts the new one on the LRU
- * and then restores its mappings one by one, and until the last one is
- * back the walk meets a folio that looks mapped once.  From what maps it:
- * page cache (shmem, memfd, files) may be mapped anywhere, and so may an
- * anonymous page that is not exclusive to one mapping (after fork(), or
- * KSM).  An exclusive anonymous page, most pages, has one mapping, which
- * the walk has just reached and will not reach again: it is not looked up.
- * Without a destination that is also a source, no new folio is on a
- * source node.
- */
-static bool mp2_may_be_moved_here(const struct mp2_call *call,
-				  struct folio *folio)
-{
-	return call->track_moved &&
-	       (!folio_test_anon(folio) || !PageAnonExclusive(&folio->page));
-}
-
 /* queue_folio_wanted_t: choose and count, under the page table lock. */
 static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 						 unsigned int how, void *arg)
@@ -184,17 +163,14 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		case MP2_FIRST:
 			break;
 		}
-	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
-		    mp2_may_be_moved_here(call, folio)) &&
+	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded)) &&
 		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
 		/*
 		 * Off the LRU because this call is moving it: a shared folio
 		 * whose other mappings a helper has already unmapped looks
-		 * mapped once now.  Or a folio this call moved here, met
-		 * through another of its mappings, perhaps before the helper
-		 * has restored them all.  Or a piece of a large folio this
-		 * call split and moved, met through the rest of its mappings.
-		 * Most folios are none of these, and cost no lookup.
+		 * mapped once now.  Or a piece of a large folio this call
+		 * split and moved, met through the rest of its mappings.
+		 * Most folios are neither, and cost no lookup.
 		 */
 		return QUEUE_FOLIO_SKIP;
 	}
@@ -228,23 +204,6 @@ static bool mp2_may_meet_again(struct mp2_batch *b, struct folio *folio)
 }
 
 /*
- * migrate_pages() asked for a destination page for @src, and got @dst or
- * none: remember which, for mp2_count_stayed().  A later try of the same
- * folio replaces the record.
- */
-static void mp2_note_try(struct mp2_batch *b, struct folio *src,
-			 struct folio *dst)
-{
-	void *old = xa_store(b->tried, folio_pfn(src), xa_mk_value(!!dst),
-			     GFP_KERNEL | __GFP_NOWARN);
-
-	if (xa_is_err(old))
-		b->tried_lost = true;
-	if (!dst)
-		b->no_dst = true;
-}
-
-/*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
  * @src is still mapped here (allocation precedes unmapping).
@@ -264,7 +223,6 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	struct folio *dst;
 
 	dst = alloc_migration_target(src, (unsigned long)&mtc);
-	mp2_note_try(b, src, dst);
 	if (!dst || !call->track_moved || !mp2_may_meet_again(b, src))
 		return dst;
 	/* The new folio will hold @src's mapping and index. */
@@ -303,45 +261,6 @@ static unsigned long mp2_list_pages(struct list_head *folios)
 }
 
 /*
- * Count the folios that migrate_pages() left on @stayed.  A folio that had
- * a destination page the last time it was tried stayed because it could
- * not be moved (pinned, locked, under writeback): busy.  One that had none
- * is no_memory, and so is one that was never tried once an allocation had
- * failed: migrate_pages() gives up on the rest of its list at the first
- * page it cannot allocate (-ENOMEM), also after a pinned folio earlier in
- * the list failed, which stays busy.  A folio never tried otherwise failed
- * before any allocation (a huge page that could not be split): busy.
- */
-static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed,
-			     int rc)
-{
-	struct folio *folio;
-	void *tried;
-
-	list_for_each_entry(folio, stayed, lru) {
-		long nr = folio_nr_pages(folio);
-
-		if (b->err) {
-			b->stats.busy += nr;
-			continue;
-		}
-		if (b->tried_lost) {
-			/* No record of each try: what migrate_pages() said. */
-			if (rc == -ENOMEM)
-				b->stats.no_memory += nr;
-			else
-				b->stats.busy += nr;
-			continue;
-		}
-		tried = xa_load(b->tried, folio_pfn(folio));
-		if (tried == xa_mk_value(true) || (!tried && !b->no_dst))
-			b->stats.busy += nr;
-		else
-			b->stats.no_memory += nr;
-	}
-}
-
-/*
  * Move the folios of the batch that go to the destination of its first
  * one; what stays is added to @left.  migrate_pages() gives up on its whole
  * list at the first folio it cannot allocate for, so each destination gets
@@ -353,25 +272,24 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	int nid = call->map[folio_nid(list_first_entry(&b->folios, struct folio, lru))];
 	struct migrate_counts counts = {};
 	struct folio *folio, *next;
-	struct xarray tried;
+	unsigned long nr, stayed;
 	LIST_HEAD(to_node);
 	int rc;
 
 	list_for_each_entry_safe(folio, next, &b->folios, lru)
 		if (call->map[folio_nid(folio)] == nid)
 			list_move_tail(&folio->lru, &to_node);
-	xa_init(&tried);
-	b->tried = &tried;
-	b->tried_lost = false;
-	b->no_dst = false;
+	nr = mp2_list_pages(&to_node);
 	rc = migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
 				   (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
 				   &counts);
 	b->stats.moved += counts.nr_succeeded;
 	b->stats.split += counts.nr_split;
-	mp2_count_stayed(b, &to_node, rc);
-	b->tried = NULL;
-	xa_destroy(&tried);
+	stayed = nr - min_t(unsigned long, nr, counts.nr_succeeded);
+	if (rc == -ENOMEM && !b->err)
+		b->stats.no_memory += stayed;
+	else
+		b->stats.busy += stayed;
 	list_splice_tail_init(&to_node, left);
 }
 
