@@ -448,8 +448,9 @@ out:
  * Return: the number of pages on a source node that are still there (shared,
  * busy or without memory on the destination, capped at INT_MAX), 0 when all
  * moved or for a dry run; or -EINVAL, -E2BIG, -EFAULT, -ESRCH, -EBADF,
- * -EPERM, -EINTR or -ENOMEM.  The statistics are written on success, and
- * on -EINTR or -ENOMEM while pages were moving.
+ * -EPERM, -EINTR or -ENOMEM.  The statistics are written on success, on
+ * -EINTR or -ENOMEM while pages were moving, and on any error once the
+ * policy pass has started.
  */
 SYSCALL_DEFINE2(migrate_pages2, const struct migrate_pages_args __user *, uargs,
 		size_t, usize)
