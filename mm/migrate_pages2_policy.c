@@ -25,6 +25,7 @@
  * Default and local policies have no nodes and are left alone.
  */
 
+#include <linux/cgroup.h>
 #include <linux/cpuset.h>
 #include <linux/file.h>
 #include <linux/hugetlb.h>
@@ -431,10 +432,32 @@ static void mp2_begin_policy_change(struct task_struct *t) { }
 static void mp2_end_policy_change(struct task_struct *t) { }
 #endif
 
+#ifdef CONFIG_CGROUPS
+/*
+ * No thread joins the list while it is held for writing; a thread that
+ * joins after takes its creator's policy as it is then
+ * (mpol_fork_listed()).
+ */
+static void mp2_threads_lock(void)
+{
+	percpu_down_write(&cgroup_threadgroup_rwsem);
+}
+
+static void mp2_threads_unlock(void)
+{
+	percpu_up_write(&cgroup_threadgroup_rwsem);
+}
+#else
+static void mp2_threads_lock(void) { }
+static void mp2_threads_unlock(void) { }
+#endif
+
 /*
  * The task policy of every thread of @task's process, rewritten in place
  * as a cpuset change rebinds it: under the task lock and its
- * mems_allowed seqcount, so that an allocation reading it retries.
+ * mems_allowed seqcount, so that an allocation reading it retries.  A
+ * thread created meanwhile is rewritten here or copies a rewritten
+ * policy (mp2_threads_lock()).
  */
 static void mp2_update_task_policies(struct mp2_call *call,
 				     struct task_struct *task)
@@ -442,6 +465,8 @@ static void mp2_update_task_policies(struct mp2_call *call,
 	bool dry = call->flags & MIGRATE_PAGES2_DRY_RUN;
 	struct task_struct *t;
 
+	if (!dry)
+		mp2_threads_lock();
 	rcu_read_lock();
 	for_each_thread(task, t) {
 		struct mempolicy copy;
@@ -465,6 +490,8 @@ static void mp2_update_task_policies(struct mp2_call *call,
 		task_unlock(t);
 	}
 	rcu_read_unlock();
+	if (!dry)
+		mp2_threads_unlock();
 }
 
 /**
