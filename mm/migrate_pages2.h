@@ -51,6 +51,8 @@ struct mp2_pool;
  * @batches: batches walked so far (for the tracepoint)
  * @stats: what the call did so far; batches add theirs under the pool's
  *	lock as they are done
+ * @failed: for migrate_pages(2) (%MP2_F_MAINLINE), what mainline returns:
+ *	folios that could not be isolated or moved, and migration entries met
  */
 struct mp2_call {
 	u64 flags;
@@ -66,6 +68,7 @@ struct mp2_call {
 	int err;
 	unsigned long batches;
 	struct migrate_pages_stats stats;
+	unsigned long failed;
 };
 
 /**
@@ -76,12 +79,17 @@ struct mp2_call {
  * @folios: the isolated folios
  * @found: base pages the walk met, on any node
  * @wanted: base pages chosen for isolation
+ * @wanted_folios: folios chosen for isolation
  * @large: a large folio was chosen
  * @err: -ENOMEM if the call's bookkeeping could not be allocated
  * @reserve: a pfn whose slot in @call's xarray could not be allocated
  *	under the page table lock; the walk stopped before its folio
  * @need_reserve: @reserve is set
+ * @nomem: the last folio a destination could not be allocated for
+ * @by_helper: a helper is moving the batch
+ * @for_caller: what a helper could not allocate for without direct reclaim
  * @stats: what the walk and the move of this batch did
+ * @failed: its part of &mp2_call.failed
  */
 struct mp2_batch {
 	struct mp2_call *call;
@@ -90,11 +98,16 @@ struct mp2_batch {
 	struct list_head folios;
 	unsigned long found;
 	unsigned long wanted;
+	unsigned long wanted_folios;
 	bool large;
 	int err;
 	unsigned long reserve;
 	bool need_reserve;
+	struct folio *nomem;
+	bool by_helper;
+	struct list_head for_caller;
 	struct migrate_pages_stats stats;
+	unsigned long failed;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -109,21 +122,26 @@ bool mp2_rewrite_policy(const struct mp2_call *call, struct mempolicy *pol,
 			const nodemask_t *mems);
 #endif
 
-/* mm/migrate_pages2_move.c: the engine: walking targets, moving batches */
+/*
+ * The engine calls one way: the syscall and the mainline callers call
+ * mp2_run() (mm/migrate_pages2_workers.c), which calls the batch's life in
+ * mm/migrate_pages2_move.c, which calls neither back.
+ */
+
+/* mm/migrate_pages2_move.c: one batch's life: fill, move or drop it */
 void mp2_map_done(struct mp2_call *call);
-int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
-	    u32 workers);
+int mp2_fill_batch(struct mp2_batch *b, struct mm_struct *mm,
+		   unsigned long *addr);
 void mp2_migrate_batch(struct mp2_batch *b);
+void mp2_migrate_for_caller(struct mp2_batch *b);
 void mp2_drop_batch(struct mp2_batch *b);
 
 /* mm/migrate_pages2_policy.c: MIGRATE_PAGES2_UPDATE_POLICY */
 int mp2_update_policies(struct mp2_call *call, struct task_struct **tasks,
 			struct mm_struct **mms, u32 nr);
 
-/* mm/migrate_pages2_workers.c: the batches, and the helpers moving them */
-int mp2_workers_start(struct mp2_call *call, u32 workers);
-void mp2_workers_stop(struct mp2_call *call, bool killed);
-struct mp2_batch *mp2_get_batch(struct mp2_call *call);
-void mp2_submit_batch(struct mp2_batch *b);
+/* mm/migrate_pages2_workers.c: the walk over the targets, and its helpers */
+int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
+	    u32 workers);
 
 #endif /* __MM_MIGRATE_PAGES2_H */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migrate_pages2(2): move the pages of one mm through a call's node map.
+ * migrate_pages2(2): one batch's life, moving the pages of one mm through a
+ * call's node map: filled, then moved or dropped.  The walk over the
+ * targets and the threads that move batches (mm/migrate_pages2_workers.c)
+ * call this file, which calls nothing there.
  *
  * The range is walked once, in batches.  For each batch the mmap lock is
  * taken for reading and mempolicy's folio walker isolates the folios whose
@@ -22,8 +25,10 @@
  * folio keeps: a pfn freed during the call and taken by another page does
  * not look done.  With helpers, a folio is met again while this call
  * moves it: off the LRU with its other mappings gone (it looks mapped
- * once), or behind a migration entry; both are checked against the
- * record.  A small anonymous folio mapped once is not recorded: the
+ * once), behind a migration entry, or as its new folio with only some of
+ * its mappings restored (mapped once too): each is checked against the
+ * record, the last on any destination that is also a source.  A small
+ * anonymous folio mapped once is not recorded: the
  * walk only moves forward, so it cannot be met again, and that is most
  * pages.  What this does not cover is listed in
  * Documentation/userspace-api/migrate_pages2.rst ("At most once").
@@ -34,12 +39,10 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/swap.h>
 #include <linux/sizes.h>
 
 #include "internal.h"
+#include "page_alloc.h"
 #include "migrate_pages2.h"
 
 #define MP2_BATCH_PAGES	(SZ_2M >> PAGE_SHIFT)
@@ -163,14 +166,18 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		case MP2_FIRST:
 			break;
 		}
-	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded)) &&
+	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
+		    (call->track_moved && node_isset(folio_nid(folio), call->dests))) &&
 		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
 		/*
 		 * Off the LRU because this call is moving it: a shared folio
 		 * whose other mappings a helper has already unmapped looks
 		 * mapped once now.  Or a piece of a large folio this call
-		 * split and moved, met through the rest of its mappings.
-		 * Most folios are neither, and cost no lookup.
+		 * split and moved, met through the rest of its mappings.  Or
+		 * on a destination that is also a source, the new folio of a
+		 * shared one whose mappings a helper is restoring one by one:
+		 * it looks mapped once until the last.  Without such a chain
+		 * in the map, most folios cost no lookup.
 		 */
 		return QUEUE_FOLIO_SKIP;
 	}
@@ -178,6 +185,7 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	b->stats.scanned += nr;
 	if (how & QUEUE_FOLIO_MIGRATING) {
 		b->stats.busy += nr;
+		b->failed++;
 		return QUEUE_FOLIO_SKIP;
 	}
 	if (how & QUEUE_FOLIO_SHARED && !(call->flags & MIGRATE_PAGES2_MOVE_ALL)) {
@@ -187,6 +195,7 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	if (call->flags & MIGRATE_PAGES2_DRY_RUN)
 		return QUEUE_FOLIO_SKIP;
 	b->wanted += nr;
+	b->wanted_folios++;
 	b->large |= folio_test_large(folio);
 	return QUEUE_FOLIO_ISOLATE;
 }
@@ -206,7 +215,10 @@ static bool mp2_may_meet_again(struct mp2_batch *b, struct folio *folio)
 /*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
- * @src is still mapped here (allocation precedes unmapping).
+ * @src is still mapped here (allocation precedes unmapping).  A helper
+ * does not reclaim directly: as an io thread it would not be throttled
+ * when reclaim makes no progress, so what it cannot allocate for at once
+ * (kswapd is woken) is left to the caller (mp2_count_stayed()).
  */
 static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 {
@@ -222,7 +234,11 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	};
 	struct folio *dst;
 
+	if (b->by_helper)
+		mtc.gfp_mask &= ~__GFP_DIRECT_RECLAIM;
 	dst = alloc_migration_target(src, (unsigned long)&mtc);
+	if (!dst)
+		b->nomem = src;
 	if (!dst || !call->track_moved || !mp2_may_meet_again(b, src))
 		return dst;
 	/* The new folio will hold @src's mapping and index. */
@@ -261,10 +277,36 @@ static unsigned long mp2_list_pages(struct list_head *folios)
 }
 
 /*
+ * Count what stayed of a list migrate_pages() was given.  It stops at the
+ * first folio it cannot allocate a destination for (-ENOMEM, or in the
+ * pieces of a split folio) and hands back, in this order, the folios that
+ * failed before it (pinned, locked, racing: busy), that folio, and those
+ * it did not try: from that folio on, no_memory; or, for a helper, left
+ * to the caller to try again with direct reclaim.
+ */
+static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
+{
+	bool no_memory = false;
+	struct folio *folio, *next;
+
+	list_for_each_entry_safe(folio, next, stayed, lru) {
+		no_memory |= folio == b->nomem;
+		if (!no_memory)
+			b->stats.busy += folio_nr_pages(folio);
+		else if (b->by_helper)
+			list_move_tail(&folio->lru, &b->for_caller);
+		else
+			b->stats.no_memory += folio_nr_pages(folio);
+	}
+}
+
+/*
  * Move the folios of the batch that go to the destination of its first
  * one; what stays is added to @left.  migrate_pages() gives up on its whole
  * list at the first folio it cannot allocate for, so each destination gets
- * a list of its own: a full node does not hold back the others.
+ * a list of its own: a full node does not hold back the others.  Except for
+ * migrate_pages(2), whose mainline gives up there with -ENOMEM, and counts
+ * folios rather than pages: migrate_pages()'s own count.
  */
 static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 {
@@ -272,49 +314,88 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	int nid = call->map[folio_nid(list_first_entry(&b->folios, struct folio, lru))];
 	struct migrate_counts counts = {};
 	struct folio *folio, *next;
-	unsigned long nr, stayed;
 	LIST_HEAD(to_node);
 	int rc;
 
 	list_for_each_entry_safe(folio, next, &b->folios, lru)
 		if (call->map[folio_nid(folio)] == nid)
 			list_move_tail(&folio->lru, &to_node);
-	nr = mp2_list_pages(&to_node);
+	b->nomem = NULL;
 	rc = migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
 				   (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
 				   &counts);
 	b->stats.moved += counts.nr_succeeded;
 	b->stats.split += counts.nr_split;
-	stayed = nr - min_t(unsigned long, nr, counts.nr_succeeded);
-	if (rc == -ENOMEM && !b->err)
-		b->stats.no_memory += stayed;
-	else
-		b->stats.busy += stayed;
+	mp2_count_stayed(b, &to_node);
+	if (rc > 0)
+		b->failed += rc;
+	else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err)
+		b->err = -ENOMEM;
 	list_splice_tail_init(&to_node, left);
 }
 
-/* Folios chosen but not isolated: off the LRU for now (pinned, racing). */
+/*
+ * Folios chosen but not isolated: off the LRU for now (pinned, racing).
+ * migrate_pages(2) counts each as one folio that failed (mainline counts a
+ * large folio mapped by PTEs once per PTE of its first run: a transient
+ * case that is not worth a second count here).
+ */
 static void mp2_count_unisolated(struct mp2_batch *b)
 {
 	unsigned long isolated = mp2_list_pages(&b->folios);
 
 	b->stats.busy += b->wanted - min(isolated, b->wanted);
+	isolated = list_count_nodes(&b->folios);
+	b->failed += b->wanted_folios - min(isolated, b->wanted_folios);
+	b->wanted = 0;
+	b->wanted_folios = 0;
 }
 
 /**
  * mp2_migrate_batch - move an isolated batch to its destinations
- * @b: the batch; its folios are moved, or put back, and counted
+ * @b: the batch; its folios are moved, or put back, and counted; for a
+ *	helper (@b->by_helper), those it could not allocate for without
+ *	direct reclaim stay isolated on @b->for_caller, uncounted, for
+ *	mp2_migrate_for_caller()
  *
  * Context: process context, no locks held; the caller or a helper.
  */
 void mp2_migrate_batch(struct mp2_batch *b)
 {
+	bool mainline = b->call->flags & MP2_F_MAINLINE;
 	LIST_HEAD(left);
 
 	mp2_count_unisolated(b);
-	while (!list_empty(&b->folios))
+	while (!list_empty(&b->folios) && !(mainline && b->err))
 		mp2_migrate_to_one_node(b, &left);
+	/* migrate_pages(2) stopped at a full node: the rest is not tried. */
+	b->stats.no_memory += mp2_list_pages(&b->folios);
+	b->failed += list_count_nodes(&b->folios);
+	list_splice_tail_init(&b->folios, &left);
 	putback_movable_pages(&left);
+}
+
+/**
+ * mp2_migrate_for_caller - move what a helper left of a batch
+ * @b: a batch a helper moved, with folios on @b->for_caller
+ *
+ * Tries them again with direct reclaim, in the caller, which reclaim
+ * throttles, once the helpers' per-CPU page lists are drained; counts
+ * them as mp2_migrate_batch() does.
+ *
+ * Context: process context, no locks held; the caller.
+ */
+void mp2_migrate_for_caller(struct mp2_batch *b)
+{
+	/*
+	 * What is left on the destination may sit in the helpers' per-CPU
+	 * lists, which the caller's allocation does not see (reclaim drains
+	 * them only after progress): flush them to the node first.
+	 */
+	drain_all_pages(NULL);
+	b->by_helper = false;
+	list_splice_init(&b->for_caller, &b->folios);
+	mp2_migrate_batch(b);
 }
 
 /**
@@ -327,93 +408,41 @@ void mp2_migrate_batch(struct mp2_batch *b)
  */
 void mp2_drop_batch(struct mp2_batch *b)
 {
+	list_splice_init(&b->for_caller, &b->folios);
 	mp2_count_unisolated(b);
 	b->stats.busy += mp2_list_pages(&b->folios);
+	b->failed += list_count_nodes(&b->folios);
 	putback_movable_pages(&b->folios);
 }
 
-/*
- * Walk one mm a batch per hold of its mmap lock, handing each batch on to
- * be moved (by a helper, or here) as the walk goes on; the last batches
- * may still be moving when this returns.
- */
-static int mp2_walk_mm(struct mp2_call *call, struct mm_struct *mm)
-{
-	unsigned long addr = call->start, reserve;
-	struct mp2_batch *b;
-	bool need_reserve;
-	int err;
-
-	while (addr < call->end) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		b = mp2_get_batch(call);
-		if (!b)
-			return -EINTR;
-		if (mmap_read_lock_killable(mm)) {
-			mp2_submit_batch(b);
-			return -EINTR;
-		}
-		b->mm = mm;
-		addr = queue_folios_range(mm, addr, call->end, mp2_folio_wanted,
-					  b, &b->folios);
-		mmap_read_unlock(mm);
-		call->batches++;
-		need_reserve = b->need_reserve;
-		reserve = b->reserve;
-		mp2_submit_batch(b);
-		if (need_reserve &&
-		    xa_reserve(&call->seen, reserve, GFP_KERNEL_ACCOUNT))
-			return -ENOMEM;
-		err = READ_ONCE(call->err);
-		if (err)
-			return err;
-		cond_resched();
-	}
-	return 0;
-}
-
 /**
- * mp2_run - move the pages of a call's targets through its node map
- * @call: the call: flags, range, node map; its statistics are filled
- * @mms: the targets' mms, each held at least by mmgrab()
- * @nr_mms: entries in @mms
- * @workers: threads that may move pages (see mp2_workers_start())
+ * mp2_fill_batch - isolate the next batch of an mm
+ * @b: an empty batch of the call
+ * @mm: the mm walked, with a user reference held
+ * @addr: where the walk resumes; advanced to where this batch ended
  *
- * Each mm is walked once, if it still has users: a target that exited
- * since it was checked is skipped, its memory being freed.
+ * Takes @mm's mmap lock for reading and isolates the folios to move, until
+ * the batch has met 2 MiB of memory or the target waits for the lock.
  *
- * Context: process context, no locks held; takes and drops each target's
- * mmap lock once per batch.
- * Return: 0; -EINTR if a fatal signal ended the call, or -ENOMEM if the
- * call's own bookkeeping could not be allocated (pages already moved stay
- * moved, and @call's statistics count them).
+ * Context: process context, no locks held; the caller of the call.
+ * Return: 0, -EINTR if a fatal signal interrupted the wait for the lock, or
+ * -ENOMEM if the call's bookkeeping could not be allocated.  In every case
+ * @b holds what it isolated, to be moved or dropped.
  */
-int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
-	    u32 workers)
+int mp2_fill_batch(struct mp2_batch *b, struct mm_struct *mm,
+		   unsigned long *addr)
 {
-	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
-	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
-	int err;
-	u32 i;
+	struct mp2_call *call = b->call;
 
-	if (nodes_empty(call->moving))
-		return 0;
-	err = mp2_workers_start(call, drain ? workers : 0);
-	if (err)
-		return err;
-	if (drain)
-		lru_cache_disable();
-	for (i = 0; i < nr_mms && !err; i++) {
-		if (!mmget_not_zero(mms[i]))
-			continue;
-		err = mp2_walk_mm(call, mms[i]);
-		mmput(mms[i]);
-	}
-	mp2_workers_stop(call, err == -EINTR);
-	if (!err)
-		err = call->err;
-	if (drain)
-		lru_cache_enable();
-	return err;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	b->mm = mm;
+	*addr = queue_folios_range(mm, *addr, call->end, mp2_folio_wanted, b,
+				   &b->folios);
+	mmap_read_unlock(mm);
+	call->batches++;
+	if (b->need_reserve &&
+	    xa_reserve(&call->seen, b->reserve, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	return 0;
 }

@@ -10,10 +10,11 @@
  * same (source, destination) pairs and runs the migrate_pages2 engine:
  * one walk, the mmap lock held for one batch of at most 2 MiB at a time,
  * a fatal signal ends it within a batch, and each page moves at most once.
- * Arguments, permissions and errnos stay
- * with the callers; the return value is still the number of pages that
- * could not be moved, and shared pages skipped without MPOL_MF_MOVE_ALL
- * are not counted, as before.
+ * Arguments, permissions and errnos stay with the callers, and the result
+ * is mainline's: the number of folios that could not be isolated or moved
+ * (migrate_pages()'s own count, plus migration entries met), shared pages
+ * skipped without MPOL_MF_MOVE_ALL not counted, and -ENOMEM as soon as a
+ * destination is full, the rest left where it is.
  */
 
 #include <linux/mempolicy.h>
@@ -66,9 +67,9 @@ EXPORT_SYMBOL_IF_KUNIT(mp2_map_from_masks);
  *	MPOL_MF_MOVE_ALL
  *
  * Context: process context (or a workqueue, for cpusets), no locks held.
- * Return: the number of pages that could not be moved (busy, or no memory
- * on their destination), at most INT_MAX; -EINTR if a fatal signal ended
- * the move (pages already moved stay moved), or -ENOMEM.
+ * Return: the number of folios that could not be moved, at most INT_MAX;
+ * -ENOMEM when a destination is full (pages already moved stay moved) or
+ * memory for the call ran out, or -EINTR if a fatal signal ended the move.
  */
 int do_migrate_pages(struct mm_struct *mm, const nodemask_t *from,
 		     const nodemask_t *to, int flags)
@@ -88,7 +89,7 @@ int do_migrate_pages(struct mm_struct *mm, const nodemask_t *from,
 	xa_init(&call->seen);
 	mp2_map_from_masks(call, from, to);
 	err = mp2_run(call, &mm, 1, 0);
-	left = call->stats.busy + call->stats.no_memory;
+	left = call->failed;
 	xa_destroy(&call->seen);
 	kfree(call);
 	return err ? err : min_t(u64, left, INT_MAX);

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migrate_pages2(2): the batches of a call, and the helper threads that
- * move them.
+ * migrate_pages2(2): the walk of a call over its targets, batch by batch,
+ * and the helper threads that move the batches.
+ *
+ * This file owns the call's batches and the threads; what one batch does
+ * (filled under the target's mmap lock, moved, or dropped) is
+ * mm/migrate_pages2_move.c's, which this file calls and which calls
+ * nothing here.  mp2_run() is the engine's entry, for migrate_pages2()
+ * and for migrate_pages(2) and cpusets (mm/migrate_pages2_remap.c).
  *
  * Moving a 4 KiB page costs far more than walking to it: unmap, TLB flush,
  * allocation, copy, remap.  So the caller alone walks the targets, batch by
@@ -15,9 +21,14 @@
  * workers (create_io_thread()): their CPU time is the caller's process's
  * and is charged to the caller's cgroup, they block every signal but
  * SIGKILL and SIGSTOP, and they exist only during the call.  They run on
- * the CPUs the caller's cpuset allows, those of the destination nodes
- * first, so that the copy is local to the new memory; there are no more
- * threads than those CPUs.
+ * the CPUs both the caller's cpuset and its affinity allow, housekeeping
+ * CPUs only, those of the destination nodes first, so that the copy is
+ * local to the new memory; there are no more threads than those CPUs.
+ *
+ * An io thread is not throttled by reclaim that makes no progress, so a
+ * helper does not reclaim directly: what it cannot allocate for at once
+ * on a full destination it leaves to the caller, which tries again with
+ * direct reclaim, throttled as any task is.
  *
  * A call owns two batches per thread: the walker takes an idle one, or
  * moves a ready one itself if none is idle, so at most that many batches of
@@ -27,13 +38,17 @@
 
 #include <linux/cpumask.h>
 #include <linux/cpuset.h>
+#include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include "internal.h"
 #include "migrate_pages2.h"
 
 #define MP2_BATCHES_PER_THREAD	2
@@ -43,6 +58,7 @@
  * @lock: protects the lists, @done and the call's statistics
  * @idle: batches ready to be filled by the walker
  * @ready: isolated batches waiting to be moved
+ * @for_caller: batches whose rest a helper leaves to the caller
  * @wait: helpers wait here for ready batches, the walker for idle ones
  * @done: the walk is over
  * @nr_helpers: helpers started
@@ -55,6 +71,7 @@ struct mp2_pool {
 	spinlock_t lock;	/* the lists, @done, the call's statistics */
 	struct list_head idle;
 	struct list_head ready;
+	struct list_head for_caller;
 	wait_queue_head_t wait;
 	bool done;
 	unsigned int nr_helpers;
@@ -83,11 +100,13 @@ static void mp2_put_batch(struct mp2_batch *b)
 
 	spin_lock(&pool->lock);
 	mp2_stats_add(&call->stats, &b->stats);
+	call->failed += b->failed;
 	if (b->err && !call->err)
 		WRITE_ONCE(call->err, b->err);
 	*b = (struct mp2_batch) {
 		.call = call,
 		.folios = LIST_HEAD_INIT(b->folios),
+		.for_caller = LIST_HEAD_INIT(b->for_caller),
 	};
 	list_add(&b->link, &pool->idle);
 	spin_unlock(&pool->lock);
@@ -107,27 +126,53 @@ static struct mp2_batch *mp2_pop(struct mp2_pool *pool, struct list_head *list)
 }
 
 /*
- * A wait is over: a batch is ready, or idle (for the walker), or the walk
- * is done (for a helper).
+ * A wait is over: a batch is ready, or idle or left by a helper (for the
+ * walker), or the walk is done (for a helper).
  */
 static bool mp2_has_batch(struct mp2_pool *pool, bool walker)
 {
 	if (!list_empty(&pool->ready))
 		return true;
-	return walker ? !list_empty(&pool->idle) : READ_ONCE(pool->done);
+	if (walker)
+		return !list_empty(&pool->idle) || !list_empty(&pool->for_caller);
+	return READ_ONCE(pool->done);
 }
 
-/**
- * mp2_get_batch - an empty batch for the walker
- * @call: the call
- *
- * If every batch is isolated already, moves a ready one here first; if
- * helpers hold them all, waits for one.
- *
- * Context: process context, the caller.
- * Return: the batch, or NULL if a fatal signal is pending.
+/* Moved by a helper: idle again, or its rest to the caller. */
+static void mp2_helper_done(struct mp2_batch *b)
+{
+	struct mp2_pool *pool = b->call->pool;
+
+	if (list_empty(&b->for_caller)) {
+		mp2_put_batch(b);
+		return;
+	}
+	spin_lock(&pool->lock);
+	list_add_tail(&b->link, &pool->for_caller);
+	spin_unlock(&pool->lock);
+	wake_up_all(&pool->wait);
+}
+
+/* The caller moves what helpers left it, with direct reclaim. */
+static void mp2_finish_for_caller(struct mp2_pool *pool, bool killed)
+{
+	struct mp2_batch *b;
+
+	while ((b = mp2_pop(pool, &pool->for_caller))) {
+		if (killed)
+			mp2_drop_batch(b);
+		else
+			mp2_migrate_for_caller(b);
+		mp2_put_batch(b);
+	}
+}
+
+/*
+ * An empty batch for the walker.  If every batch is isolated already, moves
+ * a ready one here first; if helpers hold them all, waits for one.  NULL if
+ * a fatal signal is pending.
  */
-struct mp2_batch *mp2_get_batch(struct mp2_call *call)
+static struct mp2_batch *mp2_get_batch(struct mp2_call *call)
 {
 	struct mp2_pool *pool = call->pool;
 	struct mp2_batch *b;
@@ -135,6 +180,7 @@ struct mp2_batch *mp2_get_batch(struct mp2_call *call)
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return NULL;
+		mp2_finish_for_caller(pool, false);
 		b = mp2_pop(pool, &pool->idle);
 		if (b)
 			return b;
@@ -149,15 +195,11 @@ struct mp2_batch *mp2_get_batch(struct mp2_call *call)
 	}
 }
 
-/**
- * mp2_submit_batch - hand a walked batch on to be moved
- * @b: the batch
- *
- * To the helpers if there are any and it holds folios, else moved here.
- *
- * Context: process context, the caller.
+/*
+ * Hand a walked batch on to be moved: to the helpers if there are any and
+ * it holds folios, else moved here.
  */
-void mp2_submit_batch(struct mp2_batch *b)
+static void mp2_submit_batch(struct mp2_batch *b)
 {
 	struct mp2_pool *pool = b->call->pool;
 
@@ -196,8 +238,9 @@ static int mp2_helper(void *arg)
 
 	set_task_comm(current, comm);
 	while ((b = mp2_take_ready(pool))) {
+		b->by_helper = true;
 		mp2_migrate_batch(b);
-		mp2_put_batch(b);
+		mp2_helper_done(b);
 	}
 	if (atomic_dec_and_test(&pool->running))
 		complete(&pool->exited);
@@ -260,7 +303,7 @@ static void mp2_start_helpers(struct mp2_call *call, unsigned int nr,
  * Context: process context, the caller.
  * Return: 0, or -ENOMEM.
  */
-int mp2_workers_start(struct mp2_call *call, u32 workers)
+static int mp2_workers_start(struct mp2_call *call, u32 workers)
 {
 	unsigned int threads = max(workers, 1U), i;
 	cpumask_var_t allowed;
@@ -269,7 +312,13 @@ int mp2_workers_start(struct mp2_call *call, u32 workers)
 	if (threads > 1) {
 		if (!alloc_cpumask_var(&allowed, GFP_KERNEL))
 			return -ENOMEM;
+		/*
+		 * io threads take the cpuset's CPUs, not the caller's
+		 * affinity: narrow them to it, and to housekeeping CPUs.
+		 */
 		cpuset_cpus_allowed(current, allowed);
+		cpumask_and(allowed, allowed, current->cpus_ptr);
+		cpumask_and(allowed, allowed, housekeeping_cpumask(HK_TYPE_DOMAIN));
 		cpumask_and(allowed, allowed, cpu_online_mask);
 		threads = clamp(cpumask_weight(allowed), 1U, threads);
 	}
@@ -283,6 +332,7 @@ int mp2_workers_start(struct mp2_call *call, u32 workers)
 	spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->idle);
 	INIT_LIST_HEAD(&pool->ready);
+	INIT_LIST_HEAD(&pool->for_caller);
 	init_waitqueue_head(&pool->wait);
 	init_completion(&pool->exited);
 	pool->nr_batches = threads * MP2_BATCHES_PER_THREAD;
@@ -291,6 +341,7 @@ int mp2_workers_start(struct mp2_call *call, u32 workers)
 
 		b->call = call;
 		INIT_LIST_HEAD(&b->folios);
+		INIT_LIST_HEAD(&b->for_caller);
 		list_add(&b->link, &pool->idle);
 	}
 	call->pool = pool;
@@ -312,7 +363,7 @@ int mp2_workers_start(struct mp2_call *call, u32 workers)
  *
  * Context: process context, the caller.
  */
-void mp2_workers_stop(struct mp2_call *call, bool killed)
+static void mp2_workers_stop(struct mp2_call *call, bool killed)
 {
 	struct mp2_pool *pool = call->pool;
 	struct mp2_batch *b;
@@ -332,6 +383,82 @@ void mp2_workers_stop(struct mp2_call *call, bool killed)
 	}
 	if (pool->nr_helpers)
 		wait_for_completion(&pool->exited);
+	mp2_finish_for_caller(pool, killed);
 	kfree(pool);
 	call->pool = NULL;
+}
+
+/*
+ * Walk one mm a batch per hold of its mmap lock, handing each batch on to
+ * be moved (by a helper, or here) as the walk goes on; the last batches
+ * may still be moving when this returns.
+ */
+static int mp2_walk_mm(struct mp2_call *call, struct mm_struct *mm)
+{
+	unsigned long addr = call->start;
+	struct mp2_batch *b;
+	int err;
+
+	while (addr < call->end) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		b = mp2_get_batch(call);
+		if (!b)
+			return -EINTR;
+		err = mp2_fill_batch(b, mm, &addr);
+		mp2_submit_batch(b);
+		if (err)
+			return err;
+		err = READ_ONCE(call->err);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * mp2_run - move the pages of a call's targets through its node map
+ * @call: the call: flags, range, node map; its statistics are filled
+ * @mms: the targets' mms, each held at least by mmgrab()
+ * @nr_mms: entries in @mms
+ * @workers: threads that may move pages (see mp2_workers_start())
+ *
+ * Each mm is walked once, if it still has users: a target that exited
+ * since it was checked is skipped, its memory being freed.
+ *
+ * Context: process context, no locks held; takes and drops each target's
+ * mmap lock once per batch.
+ * Return: 0; -EINTR if a fatal signal ended the call, or -ENOMEM if the
+ * call's own bookkeeping could not be allocated, or for migrate_pages(2)
+ * (%MP2_F_MAINLINE) if a destination was full (pages already moved stay
+ * moved, and @call's statistics count them).
+ */
+int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
+	    u32 workers)
+{
+	/* Folios in per-CPU LRU caches cannot be isolated: drain them once. */
+	bool drain = !(call->flags & MIGRATE_PAGES2_DRY_RUN);
+	int err;
+	u32 i;
+
+	if (nodes_empty(call->moving))
+		return 0;
+	err = mp2_workers_start(call, drain ? workers : 0);
+	if (err)
+		return err;
+	if (drain)
+		lru_cache_disable();
+	for (i = 0; i < nr_mms && !err; i++) {
+		if (!mmget_not_zero(mms[i]))
+			continue;
+		err = mp2_walk_mm(call, mms[i]);
+		mmput(mms[i]);
+	}
+	mp2_workers_stop(call, err == -EINTR);
+	if (!err)
+		err = call->err;
+	if (drain)
+		lru_cache_enable();
+	return err;
 }

@@ -4,7 +4,8 @@
  * (rule 6), and what one page does not change what happens to another.
  * Each test sets up a case where the pages are reachable more than once
  * or move in an unusual way -- a huge page table shared between processes,
- * a full destination beside a free one, a THP mapped in two places, pages
+ * a full destination beside a free one, a pinned page in the same list as
+ * pages a full node refuses, a THP mapped in two places, pages
  * another migration holds, freed destination pages handed out again --
  * then checks the counts against where every page is.
  */
@@ -105,6 +106,58 @@ TEST_F(counts, shared_job_counted_once)
 	EXPECT_EQ(0, r);
 	EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0);
 	EXPECT_EQ(NPAGES, pages_on(0, self->buf, NPAGES, 1));
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+}
+
+/*
+ * Why a job's processes go in one call: a swap {0->1, 1->0} of a job of
+ * two processes sharing memory, made one process per call (as a caller
+ * splitting the job over its own threads would), moves each shared page
+ * twice, back where it was; the same swap in one call moves each once.
+ */
+TEST_F(counts, swap_split_across_calls_undoes_itself)
+{
+	enum { NPAGES = 256 };
+	int o[] = { 0, 1 }, n[] = { 1, 0 }, pids[2] = { 0 };
+	struct migrate_pages_stats st;
+	struct migrate_pages_args a = {
+		.flags = MIGRATE_PAGES2_MOVE_ALL, .pids = (uintptr_t)pids,
+		.old_nodes = (uintptr_t)o, .new_nodes = (uintptr_t)n,
+		.stats = (uintptr_t)&st, .nr_nodes = 2, .workers = mp2_workers,
+	};
+	char *half;
+
+	self->len = NPAGES * PAGE;
+	self->buf = map_anon(self->len, MAP_SHARED);
+	ASSERT_NE(NULL, self->buf);
+	half = self->buf + NPAGES / 2 * PAGE;
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES / 2, 0, SEED));
+	ASSERT_EQ(0, fill_on(half, NPAGES / 2, 1, SEED));
+	self->child = spawn_mapper(self->buf, NPAGES);
+	ASSERT_LT(0, self->child);
+	a.start = (uintptr_t)self->buf;
+	a.len = self->len;
+
+	/* One process per call: the second call swaps the pages back. */
+	a.nr_pids = 1;
+	pids[0] = self->child;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_EQ(NPAGES, st.moved);
+	EXPECT_EQ(NPAGES / 2, pages_on(0, self->buf, NPAGES / 2, 1));
+	pids[0] = 0;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_EQ(NPAGES, st.moved);
+	EXPECT_EQ(NPAGES / 2, pages_on(0, self->buf, NPAGES / 2, 0));
+	EXPECT_EQ(NPAGES / 2, pages_on(0, half, NPAGES / 2, 1));
+
+	/* Both in one call: each page once, the job swapped. */
+	a.nr_pids = 2;
+	pids[0] = 0;
+	pids[1] = self->child;
+	ASSERT_EQ(0, sys_migrate_pages2(&a, sizeof(a)));
+	EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0);
+	EXPECT_EQ(NPAGES / 2, pages_on(0, self->buf, NPAGES / 2, 1));
+	EXPECT_EQ(NPAGES / 2, pages_on(0, half, NPAGES / 2, 0));
 	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
 }
 
@@ -221,6 +274,285 @@ TEST_F(counts, full_destination_does_not_stop_others)
 	/* How much fits on node 2 is up to the allocator: the counts add up. */
 	EXPECT_STATS_CONSISTENT(r, &st);
 	EXPECT_EQ(-1, check_pattern(self->buf, npages, SEED));
+}
+
+/* Run on CPUs first..last from now on. */
+static int run_on_cpus(int first, int last)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = first; cpu <= last; cpu++)
+		CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A value of node's zones in /proc/zoneinfo ("pages free", "min"). */
+static long zone_pages(int node, const char *fmt)
+{
+	char line[256];
+	long total = 0, v;
+	int cur = -1;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &cur) == 1)
+			continue;
+		if (cur == node && sscanf(line, fmt, &v) == 1)
+			total += v;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * Free pages of node 3 an ordinary allocation may take: above the min
+ * watermark and its boost, highatomic reserves left out (as
+ * __zone_watermark_ok() counts them); negative below the watermark.
+ */
+static long node3_room(void)
+{
+	return zone_pages(3, " pages free %ld") - zone_pages(3, " free_highatomic: %ld") -
+	       zone_pages(3, " min %ld") - zone_pages(3, " boost %ld");
+}
+
+/*
+ * Pages freed to a node without CPUs wait in the freeing CPUs' lists,
+ * which an allocation under the watermark does not see; each vmstat
+ * refresh counts down to flushing them to the node (three rounds).
+ */
+static void flush_remote_pcp(void)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		isolated_pages();
+}
+
+static long node_hugepages(int node)
+{
+	char path[128];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	if (f)
+		fclose(f);
+	return nr;
+}
+
+/*
+ * Fill node 3 to its last allocatable page, its min watermark: hugetlb
+ * pages first, some given back so that a little more than @room base
+ * pages fit above the watermark, then base pages moved there (by the call,
+ * which does not warn of the failed allocations) until it refuses them.
+ * Returns the filler, @filler_pages long, or NULL.
+ */
+static char *fill_node3(struct _test_data_counts *self, unsigned long room,
+			unsigned long *filler_pages)
+{
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	long gap, nr;
+	char *buf;
+	int i;
+
+	self->hog_node = 3;
+	if (set_node_hugepages(3, 100000))
+		return NULL;
+	nr = node_hugepages(3);
+	gap = 2 * room - node3_room();
+	if (gap > 0 && set_node_hugepages(3, nr - (gap + 511) / 512))
+		return NULL;
+	flush_remote_pcp();
+	*filler_pages = node_free_pages(3) + 2048;
+	buf = map_filled(*filler_pages, 0, SEED, &self->len);
+	if (!buf)
+		return NULL;
+	self->buf = buf;
+	if (mp2_call_range(0, 0, o, n, 1, buf, self->len, &st) < 0 ||
+	    !st.no_memory || st.moved < room)
+		return NULL;
+	/* Pages the per-CPU lists held come back: fill them too. */
+	for (i = 0; i < 8; i++) {
+		flush_remote_pcp();
+		if (node3_room() <= 0)
+			return buf;
+		if (mp2_call_range(0, 0, o, n, 1, buf, self->len, &st) < 0 ||
+		    !st.no_memory)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A pinned page and pages that do not fit, in one list for migrate_pages():
+ * node 3 is filled to its watermark, then given back about 64 pages, and a 2 MiB
+ * batch whose first page is pinned (a pipe holds it) goes there.  The
+ * pinned page is allocated for, fails to move and stays: busy.  The node
+ * then runs out and migrate_pages() gives up with -ENOMEM: the rest stayed
+ * for want of memory, and only the rest is no_memory.  Seen failing, four
+ * runs out of four, before the fix: every page that stayed was counted as
+ * no_memory, the pinned one too (busy 0, no_memory 71 to 449).
+ */
+/*
+ * A 2 MiB-aligned batch of npages on node 0, its first page pinned by a
+ * pipe (the pipe's read end in *fd); NULL if it cannot be had.
+ */
+static char *pinned_batch(unsigned long npages, int *fd)
+{
+	char *buf = mmap(NULL, npages * PAGE + THP, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iovec iov;
+	int fds[2];
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	/* One batch: 2 MiB-aligned, so that the walk meets it in one go. */
+	buf = (char *)(((uintptr_t)buf + THP - 1) & ~(THP - 1));
+	if (madvise(buf, npages * PAGE, MADV_NOHUGEPAGE) ||
+	    fill_on(buf, npages, 0, SEED) || pipe(fds))
+		return NULL;
+	iov.iov_base = buf;
+	iov.iov_len = PAGE;
+	if (vmsplice(fds[1], &iov, 1, 0) != PAGE)
+		return NULL;
+	*fd = fds[0];
+	return buf;
+}
+
+TEST_F(counts, pinned_page_before_full_destination_is_busy)
+{
+	enum { NPAGES = 512, ROOM = 64, TRIES = 12 };
+	int o[] = { 0 }, n[] = { 3 }, fd, try;
+	unsigned long filler_pages, i = 0, freed, counts[MAX_TEST_NODES];
+	struct migrate_pages_stats st;
+	char *filler, *buf, sink[PAGE];
+	long r, above;
+
+	/*
+	 * A CPU keeps pages of its own refills in its per-CPU lists, which
+	 * it may allocate from whatever the watermark: fill from CPU 1, move
+	 * from CPUs 2 and 3 (the helpers stay within the caller's affinity).
+	 */
+	ASSERT_EQ(0, run_on_cpus(1, 1));
+	filler = fill_node3(self, ROOM, &filler_pages);
+	ASSERT_NE(NULL, filler) {
+		TH_LOG("node 3 could not be filled to its watermark");
+	}
+	/*
+	 * How much a move finds on node 3 is up to the per-CPU lists as much
+	 * as the watermark: try batches until one both moves pages and runs
+	 * out, giving back filler pages (16 at a time, until ROOM are free
+	 * above the watermark) after a batch that moved nothing.
+	 */
+	for (try = 0; try < TRIES; try++) {
+		ASSERT_EQ(0, run_on_cpus(1, 1));
+		above = node3_room();
+		for (freed = 0; i < filler_pages && above < ROOM; i++) {
+			if (page_node(filler + i * PAGE) != 3 ||
+			    madvise(filler + i * PAGE, PAGE, MADV_DONTNEED))
+				continue;
+			if (++freed % 16)
+				continue;
+			flush_remote_pcp();
+			above = node3_room();
+		}
+		buf = pinned_batch(NPAGES, &fd);
+		ASSERT_NE(NULL, buf);
+		ASSERT_EQ(0, run_on_cpus(2, 3));
+		r = mp2_call_range(0, 0, o, n, 1, buf, NPAGES * PAGE, &st);
+		ASSERT_EQ(0, run_on_cpus(0, 3));
+		EXPECT_STATS_CONSISTENT(r, &st);
+		EXPECT_EQ(NPAGES, st.scanned);
+		ASSERT_EQ(0, count_nodes(0, buf, NPAGES, counts));
+		EXPECT_EQ(st.moved, counts[3]);
+		EXPECT_EQ(st.busy + st.no_memory, counts[0]);
+		EXPECT_EQ(0, page_node(buf));
+		ASSERT_EQ(PAGE, read(fd, sink, sizeof(sink)));
+		EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+		if (st.moved && st.no_memory)
+			break;
+	}
+	ASSERT_LT(try, TRIES) {
+		TH_LOG("no batch both moved pages and ran out of memory");
+	}
+	/* The pinned page was tried first, as pages after it moved. */
+	EXPECT_EQ(1, st.busy) {
+		TH_LOG("the pinned page is counted as " MP2_STATS_FMT,
+		       (unsigned long long)st.scanned, (unsigned long long)st.moved,
+		       (unsigned long long)st.shared, (unsigned long long)st.busy,
+		       (unsigned long long)st.no_memory);
+	}
+}
+
+/* The memfd's pattern, written through @first, read through @second. */
+static bool same_data(char *first, char *second, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages * PAGE / 8; i++)
+		if (((uint64_t *)second)[i] != pattern(&((uint64_t *)first)[i], SEED))
+			return false;
+	return true;
+}
+
+/*
+ * A memfd mapped twice by one process, moved along a chain {0->1, 1->2}:
+ * each page moves once, to node 1.  With helpers, a helper restores a
+ * moved page's two mappings one after the other while the walk reaches
+ * the second mapping: the new folio on node 1 (a source) looks mapped
+ * once there, and must still be known as moved.  The mapping made first
+ * lies higher and is restored first, so the walk meets it second, in
+ * that window.  Many batches, several rounds.  Seen failing before the
+ * fix, with helpers: one page on node 2 in round 4.
+ */
+TEST_F(counts, memfd_mapped_twice_moves_once_along_a_chain)
+{
+	enum { NPAGES = 4096, ROUNDS = 8 };
+	int o[] = { 0, 1 }, n[] = { 1, 2 }, back_o[] = { 1, 2 }, back_n[] = { 0, 0 };
+	unsigned long counts[MAX_TEST_NODES];
+	struct migrate_pages_stats st;
+	char *first, *second;
+	int fd, round;
+
+	fd = memfd_create("mp2-twice", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, NPAGES * PAGE));
+	first = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	second = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, first);
+	ASSERT_NE(MAP_FAILED, second);
+	ASSERT_EQ(0, fill_on(first, NPAGES, 0, SEED));
+	/* Map every page through the second mapping too, and check it. */
+	ASSERT_TRUE(same_data(first, second, NPAGES));
+	for (round = 0; round < ROUNDS; round++) {
+		/* Both mappings map every page, on node 0. */
+		ASSERT_EQ(-1, check_pattern(first, NPAGES, SEED));
+		ASSERT_TRUE(same_data(first, second, NPAGES));
+		ASSERT_EQ(NPAGES, pages_on(0, second, NPAGES, 0));
+		ASSERT_LE(0, mp2_call(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 2, &st));
+		ASSERT_EQ(0, count_nodes(0, first, NPAGES, counts));
+		EXPECT_EQ(0, counts[2]) {
+			TH_LOG("round %d: %lu pages moved twice, to node 2", round, counts[2]);
+		}
+		EXPECT_EQ(NPAGES, counts[1]);
+		EXPECT_EQ(NPAGES, pages_on(0, second, NPAGES, 1));
+		EXPECT_TRUE(stats_add_up(&st));
+		ASSERT_LE(0, mp2_call(0, MIGRATE_PAGES2_MOVE_ALL, back_o, back_n, 2, &st));
+	}
+	EXPECT_EQ(-1, check_pattern(first, NPAGES, SEED));
+	munmap(first, NPAGES * PAGE);
+	munmap(second, NPAGES * PAGE);
+	close(fd);
 }
 
 /*

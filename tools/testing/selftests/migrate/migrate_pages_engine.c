@@ -3,7 +3,8 @@
  * migrate_pages(2) and cpuset memory migration on the migrate_pages2
  * engine: mainline's arguments and bit-remap pairs (a node of the old mask
  * goes to the node at the same position in the new one), mainline's shared
- * rule and return value (the pages that could not move), with the engine's
+ * rule and return value (the folios that could not move, -ENOMEM at a full
+ * node), with the engine's
  * batches and at-most-once moves underneath.  Every test checks where each
  * page is afterwards (move_pages() with NULL nodes) and what it holds.
  */
@@ -293,8 +294,42 @@ TEST_F(mp, pinned_pages_are_the_return_value)
 	close(fds[1]);
 }
 
-/* A full destination: what stays is counted, and none of it is lost. */
-TEST_F(mp, full_destination_is_the_return_value)
+/* A pinned THP is one folio that could not move, as mainline counts it. */
+TEST_F(mp, pinned_thp_is_one_folio)
+{
+	const unsigned long thp = 2UL << 20;
+	struct iovec iov;
+	char sink[PAGE], *huge;
+	int fds[2];
+
+	self->len = 2 * thp;
+	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	huge = (char *)(((uintptr_t)self->buf + thp - 1) & ~(thp - 1));
+	ASSERT_EQ(0, madvise(huge, thp, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, thp / PAGE, 0, SEED));
+	if (read_key("/proc/self/smaps_rollup", "AnonHugePages:") < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	ASSERT_EQ(0, pipe(fds));
+	iov.iov_base = huge + 3 * PAGE;
+	iov.iov_len = PAGE;
+	ASSERT_EQ(PAGE, vmsplice(fds[1], &iov, 1, 0));
+	EXPECT_EQ(1, sys_migrate_pages(0, N(0), N(1)));
+	EXPECT_EQ(thp / PAGE, pages_on(0, huge, thp / PAGE, 0));
+	ASSERT_EQ(PAGE, read(fds[0], sink, sizeof(sink)));
+	close(fds[0]);
+	close(fds[1]);
+	EXPECT_EQ(0, sys_migrate_pages(0, N(0), N(1)));
+	EXPECT_EQ(thp / PAGE, pages_on(0, huge, thp / PAGE, 1));
+	EXPECT_EQ(-1, check_pattern(huge, thp / PAGE, SEED));
+}
+
+/*
+ * A full destination: mainline's -ENOMEM, what moved before it stays
+ * moved, and none of it is lost.
+ */
+TEST_F(mp, full_destination_is_enomem)
 {
 	unsigned long npages;
 	long r;
@@ -305,13 +340,8 @@ TEST_F(mp, full_destination_is_the_return_value)
 	self->buf = map_filled(npages, 0, SEED, &self->len);
 	ASSERT_NE(NULL, self->buf);
 	r = sys_migrate_pages(0, N(0), N(3));
-	ASSERT_LE(0, r);
-	EXPECT_LT(0, r);
-	/*
-	 * r also counts the caller's other pages on node 0 (its stack, when it
-	 * ran on node 0's CPU) that found node 3 full: at least what stayed.
-	 */
-	EXPECT_LE(pages_on(0, self->buf, npages, 0), r);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(ENOMEM, errno);
 	EXPECT_LT(0, pages_on(0, self->buf, npages, 0));
 	EXPECT_EQ(npages, pages_on(0, self->buf, npages, 0) +
 			  pages_on(0, self->buf, npages, 3));
