@@ -4,7 +4,7 @@ kernel(): deps, prepare, config and build in turn), the guest's selftests
 (build_selftests()) and static tools (build_tools()), and the initramfs
 that carries them (make_initramfs(), from a gen_init_cpio text spec).
 
-Imports config, deps, tree, state, util; imported by mm_selftests,
+Imports config, deps, tree, state, util; imported by mm_selftests, mainline,
 verbs_run and verbs_bench.
 """
 
@@ -80,11 +80,12 @@ def selftest_programs(sdir):
 	return r.stdout.split()
 
 
-# Static programs every guest gets in /bin: the admin tool, the demo job and
-# the benchmark.
+# Static programs every guest gets in /bin: the admin tool, the demo job,
+# the benchmark and the migrate_pages(2) scenarios (mainline.py).
 GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
 	       ('mp2-demo-job', 'harness/guest/demo-job.c'),
-	       ('mp2-bench', 'harness/bench/mp2-bench.c')]
+	       ('mp2-bench', 'harness/bench/mp2-bench.c'),
+	       ('mp2-mainline-diff', 'harness/guest/mainline-diff.c')]
 
 
 def build_tools():

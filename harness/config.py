@@ -4,7 +4,7 @@ tinyconfig in the current build dir, then validated option by option:
 every requested option must survive olddefconfig, else it is named
 (phase_config()).  kmake() is make on the current tree and build dir.
 
-Imports deps, state, util; imported by build, mm_selftests,
+Imports deps, state, util; imported by build, mm_selftests, mainline,
 verbs_bench, verbs_series and mp2.py.
 """
 

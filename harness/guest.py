@@ -3,7 +3,8 @@
 its console streamed to out/<log> and returned as lines (boot()); host
 files for the guest's /bin (guest_files()).
 
-Imports state, util; imported by mm_selftests, verbs_run and verbs_bench.
+Imports state, util; imported by mm_selftests, mainline, verbs_run and
+verbs_bench.
 """
 
 import os

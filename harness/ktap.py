@@ -5,7 +5,8 @@ runner's frame lines, and kernel reports (WARNING, BUG, lockdep, KASAN...).
 The console mixes everything, so the parser is tolerant: it picks KTAP lines
 out of the noise, nests them by indentation and checks every plan.
 
-Pure (no harness import); imported by series, mm_selftests and the verbs.
+Pure (no harness import); imported by series, mm_selftests, mainline and
+the verbs.
 """
 
 import collections

@@ -23,7 +23,7 @@ LAYERS = [
 	['tree'],
 	['config'],
 	['build', 'guest'],
-	['mm_selftests'],
+	['mm_selftests', 'mainline'],
 	['verbs_run', 'verbs_bench', 'verbs_series', 'verbs_fresh'],
 	['mp2'],
 ]

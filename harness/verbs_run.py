@@ -4,7 +4,7 @@ test (with the harness's own tests and checkpatch), stress, parse (a
 saved console again) and clean.  Each is a thin function over the phase
 modules; the verdict is ktap.report()'s.
 
-Imports ktap, series, build, deps, guest, tree, state, util; imported by
+Imports ktap, mainline, series, build, deps, guest, tree, state, util; imported by
 mp2.py alone.
 """
 
@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import ktap
+import mainline
 import series
 import state
 from build import build_selftests, build_tools, kernel, make_initramfs
@@ -69,7 +70,9 @@ def cmd_shell(args):
 
 
 def cmd_test(args):
-	"""Everything: deps, build, checkpatch, boot, selftests, KUnit, verdict."""
+	"""Everything: deps, build, checkpatch, boot, selftests, KUnit, and
+	on x86_64 migrate_pages(2) on the pristine kernel against the patched
+	one (mainline.py); the verdict."""
 	phase_deps()
 	log('migrate_pages2 test run on %s %s' % (BASE.package, debian_version()))
 	kernel()
@@ -81,6 +84,8 @@ def cmd_test(args):
 	lines, timed_out = boot(cpio, 'test%s.log' % arch_suffix(), args.timeout,
 				echo=args.verbose)
 	results += ktap.parse_guest(lines, [g for g, _ in files])
+	if state.ARCH.name == 'x86_64':
+		results += mainline.run(args.timeout, args.verbose)
 	expected = expected_skips()
 	sys.exit(ktap.report(results, lines, timed_out, expected, log))
 
