@@ -22,6 +22,7 @@ BASELINES = ('migrate_pages', 'move_pages', 'migrate_pages-engine')
 LABEL = {'migrate_pages': 'migrate_pages(2), pristine', 'move_pages': 'move_pages(2)',
 	 'memcpy': 'memcpy', MP2: 'migrate_pages2', MP2 + '-w2': 'migrate_pages2 w=2',
 	 MP2 + '-w4': 'migrate_pages2 w=4',
+	 MP2 + '-ut4': '4 user threads, w=1 each',
 	 'migrate_pages-engine': 'migrate_pages(2) on the engine',
 	 'migrate_pages-pristine': 'migrate_pages(2), pristine'}
 MIB = 1 << 20
@@ -270,6 +271,25 @@ def workers_table(r):
 	return rows
 
 
+def user_threads_table(r):
+	"""Scenarios run both ways: four threads of the caller, each calling
+	with workers = 1 on a quarter of the range, against one call with
+	workers = 4; and each against one call alone (w=1)."""
+	ut = MP2 + '-ut4'
+	rows = ['| # | scenario | 4 user threads median [min-max] | w=4 median [min-max] '
+		'| user threads / w=4 | w=1 / user threads | w=1 / w=4 |',
+		'|---|---|---|---|---|---|---|']
+	for sid, title in r.titles.items():
+		mine = r.times.get((sid, ut))
+		if not mine:
+			continue
+		w4, w1 = r.times.get((sid, MP2 + '-w4')), r.times.get((sid, MP2))
+		rows.append('| %s | %s | %s | %s | %s | %s | %s |' % (
+			sid, title, cell(mine), cell(w4), ratio(mine, w4), ratio(w1, mine),
+			ratio(w1, w4)))
+	return rows
+
+
 def pristine_table(pristine, patched):
 	"""migrate_pages(2) on two kernels: a row per scenario, and the stall
 	rows of scenario 7."""
@@ -350,6 +370,12 @@ def report(r, header):
 		out += ['', 'Helpers: speedup of w=2 and w=4 over w=1 (median over median), '
 			'and each worker count\'s time over memcpy of the same bytes where '
 			'the scenario ran it:', ''] + workers
+	users = user_threads_table(r)
+	if len(users) > 2:
+		out += ['', 'Helpers inside the call, or the caller\'s own threads: four '
+			'threads each calling migrate_pages2 (w=1) on a quarter of the '
+			'range, against one call with w=4 (above 1 in the ratio columns: '
+			'the second is faster):', ''] + users
 	out += ['', 'Scaling (scenario 8) and the physical reference (scenario 9: '
 		'memcpy of the same bytes, node 2 to node 3, in the guest):', '']
 	out += scaling_table(r)

@@ -69,6 +69,22 @@ class BenchTest(unittest.TestCase):
 		self.assertEqual(rows[0].count('|'), rows[2].count('|'))
 		self.assertIn('Helpers: speedup', bench.report(r, ['# t']))
 
+	def test_user_threads(self):
+		r = bench.parse(['MP2-BENCH-SCENARIO 1 base pages',
+				 'MP2-BENCH 1 migrate_pages2 100 1.0',
+				 'MP2-BENCH 1 migrate_pages2-w4 100 0.4',
+				 'MP2-BENCH 1 migrate_pages2-ut4 100 0.5',
+				 'MP2-BENCH-SCENARIO 5 range',
+				 'MP2-BENCH 5 migrate_pages2 100 1.0'])
+		rows = bench.user_threads_table(r)
+		# scenario 5 ran no user threads: no row
+		self.assertEqual(len(rows), 3)
+		# 0.5 s over 0.4 s; 1.0 s over 0.5 s; 1.0 s over 0.4 s
+		self.assertEqual(rows[2], '| 1 | base pages | 0.5 s [0.5-0.5] | 0.4 s [0.4-0.4] |'
+				 ' 1.25 | 2.00 | 2.50 |')
+		self.assertEqual(rows[0].count('|'), rows[2].count('|'))
+		self.assertIn('4 user threads', bench.report(r, ['# t']))
+
 	def test_profile(self):
 		prof = self.r.profile[('1', 'migrate_pages2')]
 		# summed over the two CPUs' files, less the counts before

@@ -15,7 +15,9 @@
  *
  * migrate_pages2 runs with workers = 1 (the caller alone), 2 and 4 where the
  * scenario says so: the methods "migrate_pages2", "migrate_pages2-w2" and
- * "migrate_pages2-w4".
+ * "migrate_pages2-w4"; and "migrate_pages2-ut4" is what a caller can do
+ * without helpers: four threads of its own, each calling migrate_pages2()
+ * (workers = 1) on a quarter of every region at once.
  *
  * Output, one line per fact, parsed on the host:
  *   MP2-BENCH-SCENARIO <id> <title>
@@ -67,12 +69,16 @@
 #define CHUNK		65536UL			/* pages per move_pages() call */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum method { MP2, MP2_W2, MP2_W4, MIGRATE_PAGES, MOVE_PAGES, COPY, NR_METHODS };
+enum method { MP2, MP2_W2, MP2_W4, MP2_UT4, MIGRATE_PAGES, MOVE_PAGES, COPY,
+	      NR_METHODS };
 
 static const char *const method_name[NR_METHODS] = {
 	"migrate_pages2", "migrate_pages2-w2", "migrate_pages2-w4",
-	"migrate_pages", "move_pages", "memcpy",
+	"migrate_pages2-ut4", "migrate_pages", "move_pages", "memcpy",
 };
+
+/* MP2_UT4: this many threads of the caller, each a call on its part. */
+#define USER_THREADS	4
 
 /* migrate_pages2's workers for each of its methods. */
 static const unsigned int method_workers[NR_METHODS] = {
@@ -115,7 +121,7 @@ struct scenario {
 static const struct scenario scenarios[] = {
 	{ .id = "1", .title = "256 MiB of base pages, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(256 * MIB, 0, 1) },
-	  .methods = ALL3 | WORKERS, ONE(0, 1) },
+	  .methods = ALL3 | WORKERS | M(MP2_UT4), ONE(0, 1) },
 	{ .id = "2", .title = "256 MiB of THP, node 0 -> 1",
 	  .nr_regions = 1, .r = { R(256 * MIB, 0, 1, .thp = true) },
 	  .methods = ALL3 | WORKERS | M(COPY), ONE(0, 1) },
@@ -126,7 +132,7 @@ static const struct scenario scenarios[] = {
 	  .calls = { { N(0) | N(1) | N(2), N(1) | N(2) | N(3) } } },
 	{ .id = "4", .title = "swap 0 <-> 1, 2 x 128 MiB (mainline: 3 calls via node 2)",
 	  .nr_regions = 2, .r = { R(128 * MIB, 0, 1), R(128 * MIB, 1, 0) },
-	  .methods = ALL3 | WORKERS, .nr_calls = 3,
+	  .methods = ALL3 | WORKERS | M(MP2_UT4), .nr_calls = 3,
 	  .calls = { { N(0), N(2) }, { N(1), N(0) }, { N(2), N(1) } } },
 	{ .id = "5", .title = "2 MiB range inside a 1 GiB process, node 0 -> 1",
 	  .nr_regions = 3,
@@ -493,7 +499,12 @@ static unsigned long verify(const struct job *j, int to)
 	return total;
 }
 
-static void call_mp2(const struct job *j, int to, unsigned int workers)
+/*
+ * One migrate_pages2() call moving layout !to to layout to, on the range
+ * [start, start + len) (len 0: the scenario's range, if any).
+ */
+static void call_mp2_range(const struct job *j, int to, unsigned int workers,
+			   char *start, unsigned long len)
 {
 	const struct scenario *s = j->s;
 	int old[MAX_REGIONS], new[MAX_REGIONS], nr = 0, i, k;
@@ -520,7 +531,10 @@ static void call_mp2(const struct job *j, int to, unsigned int workers)
 		}
 	}
 	a.nr_nodes = nr;
-	if (s->range) {
+	if (len) {
+		a.start = (uintptr_t)start;
+		a.len = len;
+	} else if (s->range) {
 		a.start = (uintptr_t)raddr[s->range];
 		a.len = rsize[s->range];
 	}
@@ -529,6 +543,53 @@ static void call_mp2(const struct job *j, int to, unsigned int workers)
 		die("migrate_pages2");
 	if (left)
 		fail("migrate_pages2 left %lu pages behind", s->id, left);
+}
+
+static void call_mp2(const struct job *j, int to, unsigned int workers)
+{
+	call_mp2_range(j, to, workers, NULL, 0);
+}
+
+/*
+ * The answer to "why threads inside the call": USER_THREADS threads of the
+ * caller, each calling migrate_pages2() (workers = 1) on its part of every
+ * region, 1/USER_THREADS of it, at once.
+ */
+struct user_thread {
+	const struct job *j;
+	int to, t;
+};
+
+static void *user_thread(void *arg)
+{
+	const struct user_thread *u = arg;
+	unsigned long part;
+	int i;
+
+	for (i = 0; i < u->j->s->nr_regions; i++) {
+		part = rsize[i] / USER_THREADS / PAGE * PAGE;
+		if (u->t == USER_THREADS - 1)
+			call_mp2_range(u->j, u->to, 1, raddr[i] + u->t * part,
+				       rsize[i] - u->t * part);
+		else
+			call_mp2_range(u->j, u->to, 1, raddr[i] + u->t * part, part);
+	}
+	return NULL;
+}
+
+static void call_user_threads(const struct job *j, int to)
+{
+	struct user_thread u[USER_THREADS];
+	pthread_t th[USER_THREADS];
+	int t;
+
+	for (t = 0; t < USER_THREADS; t++) {
+		u[t] = (struct user_thread){ .j = j, .to = to, .t = t };
+		if (pthread_create(&th[t], NULL, user_thread, &u[t]))
+			die("pthread_create");
+	}
+	for (t = 0; t < USER_THREADS; t++)
+		pthread_join(th[t], NULL);
 }
 
 static void call_migrate_pages(const struct job *j, int to)
@@ -797,7 +858,9 @@ static void run_scenario(const struct scenario *s, int reps)
 			if (s->r[0].thp)
 				vmstat_read(vm_before);
 			t = now();
-			if (method_workers[meth])
+			if (meth == MP2_UT4)
+				call_user_threads(&j, to);
+			else if (method_workers[meth])
 				call_mp2(&j, to, method_workers[meth]);
 			else if (meth == MIGRATE_PAGES)
 				call_migrate_pages(&j, to);
