@@ -408,12 +408,8 @@ static inline bool stats_are(const struct migrate_pages_stats *st,
 	}								\
 } while (0)
 
-/*
- * Free base pages of a node, as an allocation on it can have them: the
- * buddy lists and the per-CPU lists (which MemFree leaves out, and which
- * hold thousands of pages a moment after a large move off the node).
- */
-static inline long node_free_pages(int node)
+/* A value summed over a node's zones in /proc/zoneinfo ("pages free"...). */
+static inline long zone_pages(int node, const char *fmt)
 {
 	char line[256];
 	long total = 0, v;
@@ -425,12 +421,21 @@ static inline long node_free_pages(int node)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d,", &cur) == 1)
 			continue;
-		if (cur == node && (sscanf(line, " pages free %ld", &v) == 1 ||
-				    sscanf(line, " count: %ld", &v) == 1))
+		if (cur == node && sscanf(line, fmt, &v) == 1)
 			total += v;
 	}
 	fclose(f);
 	return total;
+}
+
+/*
+ * Free base pages of a node, as an allocation on it can have them: the
+ * buddy lists and the per-CPU lists (which MemFree leaves out, and which
+ * hold thousands of pages a moment after a large move off the node).
+ */
+static inline long node_free_pages(int node)
+{
+	return zone_pages(node, " pages free %ld") + zone_pages(node, " count: %ld");
 }
 
 static inline void *map_anon(unsigned long len, int flags)
@@ -509,6 +514,24 @@ static inline int set_node_hugepages(int node, long nr)
 		return -1;
 	ok = fprintf(f, "%ld\n", nr) > 0;
 	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* 2 MiB hugetlb pages reserved on one node; -1 if unreadable. */
+static inline long node_hugepages(int node)
+{
+	char path[128];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	if (f)
+		fclose(f);
+	return nr;
 }
 
 static inline int sys_pidfd_open(pid_t pid, unsigned int flags)

@@ -288,26 +288,6 @@ static int run_on_cpus(int first, int last)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* A value of node's zones in /proc/zoneinfo ("pages free", "min"). */
-static long zone_pages(int node, const char *fmt)
-{
-	char line[256];
-	long total = 0, v;
-	int cur = -1;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d,", &cur) == 1)
-			continue;
-		if (cur == node && sscanf(line, fmt, &v) == 1)
-			total += v;
-	}
-	fclose(f);
-	return total;
-}
-
 /*
  * Free pages of node 3 an ordinary allocation may take: above the min
  * watermark and its boost, highatomic reserves left out (as
@@ -332,22 +312,6 @@ static void flush_remote_pcp(void)
 		isolated_pages();
 }
 
-static long node_hugepages(int node)
-{
-	char path[128];
-	long nr = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
-		 node);
-	f = fopen(path, "r");
-	if (f && fscanf(f, "%ld", &nr) != 1)
-		nr = -1;
-	if (f)
-		fclose(f);
-	return nr;
-}
 
 /*
  * Fill node 3 to its last allocatable page, its min watermark: hugetlb
