@@ -47,6 +47,7 @@ struct mp2_pool;
  *	small folio it means to move, not only shared and isolated ones (the
  *	rest of a large folio mapped in pieces points to them now)
  * @pool: the batches and the helper threads that migrate them
+ * @drained: the per-CPU page lists were drained for a helper's leftovers
  * @err: -ENOMEM once the call's own bookkeeping could not be allocated
  * @batches: batches walked so far (for the tracepoint)
  * @stats: what the call did so far; batches add theirs under the pool's
@@ -65,6 +66,7 @@ struct mp2_call {
 	struct xarray seen;
 	bool pieces_recorded;
 	struct mp2_pool *pool;
+	bool drained;
 	int err;
 	unsigned long batches;
 	struct migrate_pages_stats stats;

@@ -380,8 +380,8 @@ void mp2_migrate_batch(struct mp2_batch *b)
  * @b: a batch a helper moved, with folios on @b->for_caller
  *
  * Tries them again with direct reclaim, in the caller, which reclaim
- * throttles, once the helpers' per-CPU page lists are drained; counts
- * them as mp2_migrate_batch() does.
+ * throttles, once the helpers' per-CPU page lists are drained (once per
+ * call: a full node stays full); counts them as mp2_migrate_batch() does.
  *
  * Context: process context, no locks held; the caller.
  */
@@ -392,7 +392,10 @@ void mp2_migrate_for_caller(struct mp2_batch *b)
 	 * lists, which the caller's allocation does not see (reclaim drains
 	 * them only after progress): flush them to the node first.
 	 */
-	drain_all_pages(NULL);
+	if (!b->call->drained) {
+		drain_all_pages(NULL);
+		b->call->drained = true;
+	}
 	b->by_helper = false;
 	list_splice_init(&b->for_caller, &b->folios);
 	mp2_migrate_batch(b);

@@ -455,9 +455,9 @@ static void mp2_threads_unlock(void) { }
 /*
  * The task policy of every thread of @task's process, rewritten in place
  * as a cpuset change rebinds it: under the task lock and its
- * mems_allowed seqcount, so that an allocation reading it retries.  A
- * thread created meanwhile is rewritten here or copies a rewritten
- * policy (mp2_threads_lock()).
+ * mems_allowed seqcount, so that an allocation reading it retries.  The
+ * caller holds mp2_threads_lock(): a thread created meanwhile is
+ * rewritten here or copies a rewritten policy.
  */
 static void mp2_update_task_policies(struct mp2_call *call,
 				     struct task_struct *task)
@@ -465,8 +465,6 @@ static void mp2_update_task_policies(struct mp2_call *call,
 	bool dry = call->flags & MIGRATE_PAGES2_DRY_RUN;
 	struct task_struct *t;
 
-	if (!dry)
-		mp2_threads_lock();
 	rcu_read_lock();
 	for_each_thread(task, t) {
 		struct mempolicy copy;
@@ -490,8 +488,6 @@ static void mp2_update_task_policies(struct mp2_call *call,
 		task_unlock(t);
 	}
 	rcu_read_unlock();
-	if (!dry)
-		mp2_threads_unlock();
 }
 
 /**
@@ -530,8 +526,21 @@ int mp2_update_policies(struct mp2_call *call, struct task_struct **tasks,
 		nodes_and(pass.mems, pass.mems, node_states[N_MEMORY]);
 		err = mp2_update_vma_policies(&pass, mms[i]);
 		mmput(mms[i]);
-		if (!err && whole)
+	}
+	/*
+	 * The task policies last, all targets under one hold of the lock that
+	 * keeps threads from joining (taken with no mmap lock held: a forking
+	 * thread holds its mmap lock before it takes that lock for reading).
+	 */
+	if (!err && whole) {
+		bool dry = call->flags & MIGRATE_PAGES2_DRY_RUN;
+
+		if (!dry)
+			mp2_threads_lock();
+		for (i = 0; i < nr; i++)
 			mp2_update_task_policies(call, tasks[i]);
+		if (!dry)
+			mp2_threads_unlock();
 	}
 	list_for_each_entry_safe(r, next, &pass.files, link) {
 		fput(r->file);

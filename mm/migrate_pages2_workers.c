@@ -318,7 +318,9 @@ static int mp2_workers_start(struct mp2_call *call, u32 workers)
 		 */
 		cpuset_cpus_allowed(current, allowed);
 		cpumask_and(allowed, allowed, current->cpus_ptr);
-		cpumask_and(allowed, allowed, housekeeping_cpumask(HK_TYPE_DOMAIN));
+		scoped_guard(rcu)	/* the domain mask is replaced under RCU */
+			cpumask_and(allowed, allowed,
+				    housekeeping_cpumask(HK_TYPE_DOMAIN));
 		cpumask_and(allowed, allowed, cpu_online_mask);
 		threads = clamp(cpumask_weight(allowed), 1U, threads);
 	}
@@ -455,7 +457,8 @@ int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
 		err = mp2_walk_mm(call, mms[i]);
 		mmput(mms[i]);
 	}
-	mp2_workers_stop(call, err == -EINTR);
+	/* Killed after the walk: what is queued is put back, not moved. */
+	mp2_workers_stop(call, err == -EINTR || fatal_signal_pending(current));
 	if (!err)
 		err = call->err;
 	if (drain)

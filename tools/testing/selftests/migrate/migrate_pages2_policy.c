@@ -449,7 +449,8 @@ static void cloning_target(void)
 	_exit(0);
 }
 
-TEST_F(policy, threads_created_during_the_call)
+/* Minutes, not the default 30 s, on a KASAN kernel under TCG. */
+TEST_F_TIMEOUT(policy, threads_created_during_the_call, 600)
 {
 	enum { ROUNDS = 12 };
 	int o[] = { 0 }, n[] = { 1 }, round, missed = 0, status;
@@ -1050,7 +1051,7 @@ TEST_F(policy, huge_sparse_memfd_costs_its_policies)
  * at times (before the pass, after it): the delay adapts, and the test
  * fails unless one kill stops a pass half way.
  */
-TEST_F(policy, killed_caller_stops_in_the_pass)
+TEST_F_TIMEOUT(policy, killed_caller_stops_in_the_pass, 600)
 {
 	enum { NPAGES = 32768, RANGES = NPAGES / 2, TRIES = 8 };
 	int o[] = { 0 }, n[] = { 2 }, fd, ready[2], status, mode, try;
