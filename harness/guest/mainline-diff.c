@@ -9,9 +9,9 @@
  * lines (harness/verbs_mainline.py): they must be identical.
  *
  * Scenarios: a pinned 4 KiB page, a pinned THP, a THP mapped by PTEs, a
- * full destination, a chain into a nearly full node, shared pages with and without CAP_SYS_NICE, masks with
- * holes and overlaps, a mix of all in another process, and mainline's
- * errnos.  Where the amount that fits on a full node is up to the
+ * full destination, a chain into a nearly full node, shared pages with
+ * and without CAP_SYS_NICE, masks with holes and overlaps, a mix of all in
+ * another process, and mainline's errnos.  Where the amount that fits on a full node is up to the
  * allocator, <where> says only "none", "some" or "all".
  */
 #define _GNU_SOURCE
@@ -34,6 +34,7 @@
 #define BLOCK	16
 #define NODES	4
 #define MAXNODE	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static long migrate(pid_t pid, unsigned long old, unsigned long new)
 {
@@ -163,7 +164,7 @@ static void report(const char *name, long ret, const char *placement, bool ok)
 static void masks(unsigned long old, unsigned long new)
 {
 	static const int layout[] = { 0, 1, 2, 3, 3, 2, 1, 0 };
-	enum { NR = sizeof(layout) / sizeof(layout[0]) };
+	enum { NR = ARRAY_SIZE(layout) };
 	char *buf = map(NR * BLOCK * PAGE, MAP_PRIVATE), out[256] = "", name[64];
 	long r;
 	int i;
@@ -495,7 +496,7 @@ int main(void)
 	pid_t pid;
 	int status;
 
-	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
 		pid = fork();
 		if (!pid) {
 			masks(pairs[i][0], pairs[i][1]);
