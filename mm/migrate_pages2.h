@@ -52,8 +52,14 @@ struct mp2_pool;
  * @batches: batches walked so far (for the tracepoint)
  * @stats: what the call did so far; batches add theirs under the pool's
  *	lock as they are done
- * @failed: for migrate_pages(2) (%MP2_F_MAINLINE), what mainline returns:
- *	folios that could not be isolated or moved, and migration entries met
+ * @failed: for migrate_pages(2) (%MP2_F_MAINLINE), what mainline returns
+ *	besides migrate_pages()'s own count: folios that could not be
+ *	isolated, migration entries met, folios left untried at a full node
+ * @gathered: for migrate_pages(2), migrate_pages()'s own count summed over
+ *	the pass (&migrate_counts.nr_failed: split large folios included)
+ * @stayed: for migrate_pages(2), a folio migrate_pages() was given stayed;
+ *	if none did, the pass's @gathered counts nothing, as in mainline's
+ *	single migrate_pages() call per node
  */
 struct mp2_call {
 	u64 flags;
@@ -71,6 +77,8 @@ struct mp2_call {
 	unsigned long batches;
 	struct migrate_pages_stats stats;
 	unsigned long failed;
+	unsigned long gathered;
+	bool stayed;
 };
 
 /**
@@ -90,8 +98,11 @@ struct mp2_call {
  * @nomem: the last folio a destination could not be allocated for
  * @by_helper: a helper is moving the batch
  * @for_caller: what a helper could not allocate for without direct reclaim
+ * @reserved: for a helper, the destinations of the large folios being moved
  * @stats: what the walk and the move of this batch did
  * @failed: its part of &mp2_call.failed
+ * @gathered: its part of &mp2_call.gathered
+ * @stayed: a folio given to migrate_pages() stayed (&mp2_call.stayed)
  */
 struct mp2_batch {
 	struct mp2_call *call;
@@ -108,8 +119,11 @@ struct mp2_batch {
 	struct folio *nomem;
 	bool by_helper;
 	struct list_head for_caller;
+	struct list_head *reserved;
 	struct migrate_pages_stats stats;
 	unsigned long failed;
+	unsigned long gathered;
+	bool stayed;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)

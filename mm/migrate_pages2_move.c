@@ -213,12 +213,41 @@ static bool mp2_may_meet_again(struct mp2_batch *b, struct folio *folio)
 }
 
 /*
+ * A helper's destination for a large folio, as a THP fault that may not
+ * stall asks for one: no direct reclaim, no compaction.
+ */
+static struct folio *mp2_alloc_large_light(unsigned int order, int nid)
+{
+	return __folio_alloc(GFP_TRANSHUGE_LIGHT | __GFP_THISNODE, order, nid, NULL);
+}
+
+/*
+ * A reserved destination of @order, or, for a folio tried again after its
+ * first destination was freed, a new one allocated the same way.
+ */
+static struct folio *mp2_take_reserved(struct list_head *reserved,
+				       unsigned int order, int nid)
+{
+	struct folio *dst;
+
+	list_for_each_entry(dst, reserved, lru) {
+		if (folio_order(dst) == order) {
+			list_del(&dst->lru);
+			return dst;
+		}
+	}
+	return mp2_alloc_large_light(order, nid);
+}
+
+/*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
  * @src is still mapped here (allocation precedes unmapping).  A helper
  * does not reclaim directly: as an io thread it would not be throttled
  * when reclaim makes no progress, so what it cannot allocate for at once
- * (kswapd is woken) is left to the caller (mp2_count_stayed()).
+ * (kswapd is woken) is left to the caller (mp2_count_stayed()); a large
+ * folio's destination, which alloc_migration_target() would reclaim and
+ * compact for, it took beforehand (mp2_reserve_large()).
  */
 static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 {
@@ -234,9 +263,13 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	};
 	struct folio *dst;
 
-	if (b->by_helper)
-		mtc.gfp_mask &= ~__GFP_DIRECT_RECLAIM;
-	dst = alloc_migration_target(src, (unsigned long)&mtc);
+	if (b->reserved && folio_test_large(src) && !folio_test_hugetlb(src)) {
+		dst = mp2_take_reserved(b->reserved, folio_order(src), nid);
+	} else {
+		if (b->by_helper)
+			mtc.gfp_mask &= ~__GFP_DIRECT_RECLAIM;
+		dst = alloc_migration_target(src, (unsigned long)&mtc);
+	}
 	if (!dst)
 		b->nomem = src;
 	if (!dst || !call->track_moved || !mp2_may_meet_again(b, src))
@@ -301,6 +334,43 @@ static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
 }
 
 /*
+ * A helper's destinations for the large folios of @to_node, allocated
+ * before migrate_pages() sees them: it splits a large folio it gets no
+ * destination for, so a large folio the helper finds no room for without
+ * reclaim or compaction goes whole to the caller, whose allocation may
+ * reclaim and compact.  Hugetlb folios come from the pool as they are.
+ */
+static void mp2_reserve_large(struct mp2_batch *b, struct list_head *to_node,
+			      int nid, struct list_head *reserved)
+{
+	struct folio *folio, *next, *dst;
+
+	list_for_each_entry_safe(folio, next, to_node, lru) {
+		if (!folio_test_large(folio) || folio_test_hugetlb(folio))
+			continue;
+		dst = mp2_alloc_large_light(folio_order(folio), nid);
+		if (dst)
+			list_add_tail(&dst->lru, reserved);
+		else
+			list_move_tail(&folio->lru, &b->for_caller);
+	}
+	b->reserved = reserved;
+}
+
+static void mp2_free_reserved(struct mp2_batch *b)
+{
+	struct folio *dst, *next;
+
+	if (!b->reserved)
+		return;
+	list_for_each_entry_safe(dst, next, b->reserved, lru) {
+		list_del(&dst->lru);
+		folio_put(dst);
+	}
+	b->reserved = NULL;
+}
+
+/*
  * Move the folios of the batch that go to the destination of its first
  * one; what stays is added to @left.  migrate_pages() gives up on its whole
  * list at the first folio it cannot allocate for, so each destination gets
@@ -314,22 +384,28 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	int nid = call->map[folio_nid(list_first_entry(&b->folios, struct folio, lru))];
 	struct migrate_counts counts = {};
 	struct folio *folio, *next;
+	LIST_HEAD(reserved);
 	LIST_HEAD(to_node);
 	int rc;
 
 	list_for_each_entry_safe(folio, next, &b->folios, lru)
 		if (call->map[folio_nid(folio)] == nid)
 			list_move_tail(&folio->lru, &to_node);
+	if (b->by_helper)
+		mp2_reserve_large(b, &to_node, nid, &reserved);
 	b->nomem = NULL;
-	rc = migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
-				   (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
-				   &counts);
+	rc = list_empty(&to_node) ? 0 :
+		migrate_pages_counted(&to_node, mp2_alloc_folio, mp2_free_folio,
+				      (unsigned long)b, MIGRATE_SYNC, MR_SYSCALL,
+				      &counts);
+	mp2_free_reserved(b);
 	b->stats.moved += counts.nr_succeeded;
 	b->stats.split += counts.nr_split;
 	mp2_count_stayed(b, &to_node);
-	if (rc > 0)
-		b->failed += rc;
-	else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err)
+	if (rc >= 0) {
+		b->gathered += counts.nr_failed;
+		b->stayed |= !list_empty(&to_node);
+	} else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err)
 		b->err = -ENOMEM;
 	list_splice_tail_init(&to_node, left);
 }

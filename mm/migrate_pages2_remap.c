@@ -129,7 +129,7 @@ int do_migrate_pages(struct mm_struct *mm, const nodemask_t *from,
 		mp2_map_done(call);
 		xa_init(&call->seen);
 		err = mp2_run(call, &mm, 1, 0);
-		left += call->failed;
+		left += call->failed + (call->stayed ? call->gathered : 0);
 		xa_destroy(&call->seen);
 		if (err)
 			break;

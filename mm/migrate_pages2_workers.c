@@ -101,6 +101,8 @@ static void mp2_put_batch(struct mp2_batch *b)
 	spin_lock(&pool->lock);
 	mp2_stats_add(&call->stats, &b->stats);
 	call->failed += b->failed;
+	call->gathered += b->gathered;
+	call->stayed |= b->stayed;
 	if (b->err && !call->err)
 		WRITE_ONCE(call->err, b->err);
 	*b = (struct mp2_batch) {

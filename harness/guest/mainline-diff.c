@@ -9,10 +9,11 @@
  * lines (harness/verbs_mainline.py): they must be identical.
  *
  * Scenarios: a pinned 4 KiB page, a pinned THP, a THP mapped by PTEs, a
- * full destination, a chain into a nearly full node, shared pages with
- * and without CAP_SYS_NICE, masks with holes and overlaps, a mix of all in
- * another process, and mainline's errnos.  Where the amount that fits on a full node is up to the
- * allocator, <where> says only "none", "some" or "all".
+ * THP split on the way (alone and with pinned pages), a full destination,
+ * a chain into a nearly full node, shared pages with and without
+ * CAP_SYS_NICE, masks with holes and overlaps, a mix of all in another
+ * process, and mainline's errnos.  Where the amount that fits on a full
+ * node is up to the allocator, <where> says only "none", "some" or "all".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -221,6 +222,36 @@ static void thp(const char *name, bool pinned, bool ptes)
 	r = migrate(0, 1 << 0, 1 << 1);
 	where(out, "thp", 0, huge, THP / PAGE, THP / PAGE / 8, 0, 0);
 	report(name, r, out, intact(huge, THP / PAGE));
+}
+
+/*
+ * A THP half unmapped (MADV_DONTNEED), so on the deferred split list:
+ * migrate_pages() splits it and counts it as one failure whether or not
+ * its pieces move, a count it clears only when every folio of its list
+ * moved.  With @pinned, 512 more pages, 8 of them pinned, in the same
+ * per-node pass: the split counts then, as the pinned pages do.
+ */
+static void partly_unmapped_thp(const char *name, bool pinned)
+{
+	char *huge = thp_on(0), *buf = NULL, out[256] = "";
+	long r;
+
+	if (!huge) {
+		report(name, 0, " no-thp", true);
+		return;
+	}
+	if (madvise(huge + THP / 2, THP / 2, MADV_DONTNEED))
+		perror("madvise");
+	if (pinned) {
+		buf = map(512 * PAGE, MAP_PRIVATE);
+		fill_on(buf, 512, 0);
+		pin(buf + 100 * PAGE, 8);
+	}
+	r = migrate(0, 1 << 0, 1 << 1);
+	where(out, "thp", 0, huge, THP / PAGE / 2, THP / PAGE / 8, 0, 0);
+	if (pinned)
+		where(out, "pages", 0, buf, 512, 64, 0, 0);
+	report(name, r, out, intact(huge, THP / PAGE / 2) && (!buf || intact(buf, 512)));
 }
 
 static int set_hugepages(int node, long nr)
@@ -482,6 +513,8 @@ static void run(void (*fn)(void))
 static void thp_plain(void) { thp("thp", false, false); }
 static void thp_pinned(void) { thp("pinned-thp", true, false); }
 static void thp_ptes(void) { thp("thp-mapped-by-ptes", false, true); }
+static void split_thp(void) { partly_unmapped_thp("partly-unmapped-thp", false); }
+static void split_thp_pinned(void) { partly_unmapped_thp("partly-unmapped-thp-and-pinned-4k", true); }
 static void shared_root(void) { shared("shared-with-cap-sys-nice", false); }
 static void shared_nobody(void) { shared("shared-without-cap-sys-nice", true); }
 
@@ -508,6 +541,8 @@ int main(void)
 	run(thp_plain);
 	run(thp_pinned);
 	run(thp_ptes);
+	run(split_thp);
+	run(split_thp_pinned);
 	run(full_destination);
 	run(chain_into_full_node);
 	run(shared_root);

@@ -5,7 +5,8 @@
  * Each test sets up a case where the pages are reachable more than once
  * or move in an unusual way -- a huge page table shared between processes,
  * a full destination beside a free one, a pinned page in the same list as
- * pages a full node refuses, a THP mapped in two places, pages
+ * pages a full node refuses, THPs toward a fragmented node (who compacts
+ * for them), a THP mapped in two places, pages
  * another migration holds, freed destination pages handed out again --
  * then checks the counts against where every page is.
  */
@@ -21,12 +22,14 @@
 #define SEED	0xc0c0ULL
 #define THP	(2UL << 20)
 #define GIB	(1024UL * 1024 * 1024)
+#define PROACTIVE	"/proc/sys/vm/compaction_proactiveness"
 
 FIXTURE(counts) {
 	char *buf;
 	unsigned long len;
 	pid_t child;
 	int hog_node;
+	long proactive;
 };
 
 /* Every test runs with the caller alone, and with helper threads. */
@@ -48,6 +51,7 @@ FIXTURE_SETUP(counts)
 	self->len = 0;
 	self->child = 0;
 	self->hog_node = -1;
+	self->proactive = -1;
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
 	mp2_fixture_setup(variant->workers);
@@ -61,6 +65,12 @@ FIXTURE_TEARDOWN(counts)
 		munmap(self->buf, self->len);
 	if (self->hog_node >= 0)
 		set_node_hugepages(self->hog_node, 0);
+	if (self->proactive >= 0) {
+		char val[32];
+
+		snprintf(val, sizeof(val), "%ld", self->proactive);
+		write_file(PROACTIVE, val);
+	}
 	/* No call left a page isolated. */
 	EXPECT_EQ(0, mp2_isolated_leaks);
 }
@@ -840,6 +850,144 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 	close(fds[0]);
 	close(fds[1]);
 	close(memfd);
+}
+
+/*
+ * Node 3's free memory made all order-0: filled with base pages, most by
+ * a preferred policy (which falls back when the node is full, and leaves
+ * the pageblocks of other migrate types alone), the rest moved there by
+ * the call until it refuses them; then every page of the filler at an
+ * even pfn is freed, so that no free page's buddy is free.  Returns the
+ * filler, @len long, or NULL.
+ */
+static char *fragment_node3(unsigned long *len)
+{
+	enum { CHUNK = 512 };
+	unsigned long mask = 1UL << 3, npages = node_free_pages(3), extra, i, j;
+	int fd = open("/proc/self/pagemap", O_RDONLY), status[CHUNK];
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	uint64_t entry[CHUNK];
+	void *pages[CHUNK];
+	char *buf;
+
+	buf = map_anon(2 * npages * PAGE, MAP_PRIVATE);
+	if (fd < 0 || !buf || madvise(buf, 2 * npages * PAGE, MADV_NOHUGEPAGE) ||
+	    sys_set_mempolicy(MPOL_PREFERRED, &mask, sizeof(mask) * 8 + 1))
+		return NULL;
+	*len = 2 * npages * PAGE;
+	memset(buf, 1, npages * PAGE);
+	bind_to(-1);
+	flush_remote_pcp();
+	extra = node_free_pages(3) + 2048;
+	if (extra > npages || fill_on(buf + npages * PAGE, extra, 0, SEED) ||
+	    mp2_call_range(0, 0, o, n, 1, buf + npages * PAGE, extra * PAGE, &st) < 0 ||
+	    !st.no_memory)
+		return NULL;
+	npages += extra;
+	for (i = 0; i < npages; i += CHUNK) {
+		unsigned long nr = npages - i < CHUNK ? npages - i : CHUNK;
+
+		for (j = 0; j < nr; j++)
+			pages[j] = buf + (i + j) * PAGE;
+		if (sys_move_pages(0, nr, pages, NULL, status, 0) ||
+		    pread(fd, entry, nr * 8, (uintptr_t)buf / PAGE * 8 + i * 8) != (ssize_t)(nr * 8))
+			return NULL;
+		/* Bits 0-54 are the pfn (the test runs as root). */
+		for (j = 0; j < nr; j++)
+			if (status[j] == 3 && !(entry[j] & 1))
+				madvise(pages[j], PAGE, MADV_DONTNEED);
+	}
+	close(fd);
+	flush_remote_pcp();
+	return buf;
+}
+
+#define COMPACT_EVENT	"/sys/kernel/tracing/events/compaction/mm_compaction_try_to_compact_pages/enable"
+#define RECLAIM_EVENT	"/sys/kernel/tracing/events/vmscan/mm_vmscan_direct_reclaim_begin/enable"
+
+/*
+ * Direct compaction and reclaim events in the trace buffer: by the
+ * calling thread (@caller), and by helpers (task name mp2-worker*).
+ */
+static void stalls(unsigned long *caller, unsigned long *helpers)
+{
+	char line[512], me[32];
+	FILE *f = fopen("/sys/kernel/tracing/trace", "r");
+
+	*caller = *helpers = 0;
+	snprintf(me, sizeof(me), "-%d ", (int)syscall(SYS_gettid));
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || (!strstr(line, "mm_compaction_try_to_compact_pages:") &&
+				       !strstr(line, "mm_vmscan_direct_reclaim_begin:")))
+			continue;
+		if (strstr(line, "mp2-worker"))
+			(*helpers)++;
+		else if (strstr(line, me))
+			(*caller)++;
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * THPs toward a node whose free memory is all order-0: each destination
+ * needs compaction.  Helpers are io threads, which reclaim_throttle()
+ * does not throttle, so they neither reclaim nor compact: they take a
+ * large destination only where one is free and leave the rest of the
+ * THPs, whole, to the caller, which compacts.  Every THP moves, none is
+ * split, and the compaction events are the caller's.  Seen failing
+ * before the fix, with helpers: the helpers compacted (helpers' events
+ * 20 to 31 of 32 THPs).
+ */
+TEST_F(counts, thp_toward_fragmented_node_compacted_by_caller_only)
+{
+	enum { NR_THP = 32 };
+	int o[] = { 0 }, n[] = { 3 }, fd;
+	unsigned long filler_len, by_caller, by_helpers, counts[MAX_TEST_NODES];
+	struct migrate_pages_stats st;
+	char *huge, *filler;
+	long kb;
+
+	if (access(COMPACT_EVENT, W_OK) || access(RECLAIM_EVENT, W_OK))
+		SKIP(return, "tracefs or the compaction and reclaim events are missing");
+	self->len = NR_THP * THP + THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
+	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, NR_THP * THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, NR_THP * THP / PAGE, 0, SEED));
+	kb = anon_huge_kb();
+	if (kb < (long)(NR_THP * THP / 1024))
+		SKIP(return, "only %ld KiB of THPs on node 0", kb);
+	/* Proactive compaction would undo the fragmentation in the background. */
+	self->proactive = read_key(PROACTIVE, "");
+	ASSERT_EQ(0, write_file(PROACTIVE, "0"));
+	filler = fragment_node3(&filler_len);
+	ASSERT_NE(NULL, filler);
+
+	fd = open("/sys/kernel/tracing/trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_file(COMPACT_EVENT, "1"));
+	ASSERT_EQ(0, write_file(RECLAIM_EVENT, "1"));
+	EXPECT_EQ(0, mp2_call_range(0, 0, o, n, 1, huge, NR_THP * THP, &st));
+	write_file(COMPACT_EVENT, "0");
+	write_file(RECLAIM_EVENT, "0");
+	stalls(&by_caller, &by_helpers);
+	munmap(filler, filler_len);
+
+	EXPECT_STATS(&st, NR_THP * THP / PAGE, NR_THP * THP / PAGE, 0, 0, 0);
+	EXPECT_EQ(0, st.split);
+	ASSERT_EQ(0, count_nodes(0, huge, NR_THP * THP / PAGE, counts));
+	EXPECT_EQ(NR_THP * THP / PAGE, counts[3]);
+	EXPECT_EQ(kb, anon_huge_kb());
+	EXPECT_EQ(-1, check_pattern(huge, NR_THP * THP / PAGE, SEED));
+	/* The node was fragmented enough that the move had to compact. */
+	EXPECT_LT(0, by_caller);
+	EXPECT_EQ(0, by_helpers) {
+		TH_LOG("helpers stalled %lu times, the caller %lu", by_helpers, by_caller);
+	}
 }
 
 TEST_HARNESS_MAIN
