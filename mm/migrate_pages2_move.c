@@ -405,8 +405,9 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	if (rc >= 0) {
 		b->gathered += counts.nr_failed;
 		b->stayed |= !list_empty(&to_node);
-	} else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err)
+	} else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err) {
 		b->err = -ENOMEM;
+	}
 	list_splice_tail_init(&to_node, left);
 }
 

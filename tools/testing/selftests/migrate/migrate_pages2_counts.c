@@ -903,8 +903,9 @@ static char *fragment_node3(unsigned long *len)
 	return buf;
 }
 
-#define COMPACT_EVENT	"/sys/kernel/tracing/events/compaction/mm_compaction_try_to_compact_pages/enable"
-#define RECLAIM_EVENT	"/sys/kernel/tracing/events/vmscan/mm_vmscan_direct_reclaim_begin/enable"
+#define EVENTS		"/sys/kernel/tracing/events/"
+#define COMPACT_EVENT	EVENTS "compaction/mm_compaction_try_to_compact_pages/enable"
+#define RECLAIM_EVENT	EVENTS "vmscan/mm_vmscan_direct_reclaim_begin/enable"
 
 /*
  * Direct compaction and reclaim events in the trace buffer: by the
