@@ -869,6 +869,7 @@ static char *fragment_node3(unsigned long *len)
 	struct migrate_pages_stats st;
 	uint64_t entry[CHUNK];
 	void *pages[CHUNK];
+	off_t off;
 	char *buf;
 
 	buf = map_anon(2 * npages * PAGE, MAP_PRIVATE);
@@ -890,8 +891,9 @@ static char *fragment_node3(unsigned long *len)
 
 		for (j = 0; j < nr; j++)
 			pages[j] = buf + (i + j) * PAGE;
+		off = ((uintptr_t)buf / PAGE + i) * 8;
 		if (sys_move_pages(0, nr, pages, NULL, status, 0) ||
-		    pread(fd, entry, nr * 8, (uintptr_t)buf / PAGE * 8 + i * 8) != (ssize_t)(nr * 8))
+		    pread(fd, entry, nr * 8, off) != (ssize_t)(nr * 8))
 			return NULL;
 		/* Bits 0-54 are the pfn (the test runs as root). */
 		for (j = 0; j < nr; j++)
