@@ -853,17 +853,18 @@ TEST_F(counts, freed_destination_pages_are_forgotten)
 }
 
 /*
- * Node 3's free memory made all order-0: filled with base pages, most by
- * a preferred policy (which falls back when the node is full, and leaves
- * the pageblocks of other migrate types alone), the rest moved there by
- * the call until it refuses them; then every page of the filler at an
- * even pfn is freed, so that no free page's buddy is free.  Returns the
- * filler, @len long, or NULL.
+ * Node 3's free memory made all order-0: every free 2 MiB block taken by
+ * hugetlb pages, @room MiB of them given back and filled with base pages,
+ * most by a preferred policy (which falls back when the node is full),
+ * the rest moved there by the call until it refuses them; then every page
+ * of the filler at an even pfn is freed, so that no free page's buddy is
+ * free.  Returns the filler, @len long, or NULL.
  */
-static char *fragment_node3(unsigned long *len)
+static char *fragment_node3(struct _test_data_counts *self, unsigned long room,
+			    unsigned long *len)
 {
 	enum { CHUNK = 512 };
-	unsigned long mask = 1UL << 3, npages = node_free_pages(3), extra, i, j;
+	unsigned long mask = 1UL << 3, npages, extra, i, j;
 	int fd = open("/proc/self/pagemap", O_RDONLY), status[CHUNK];
 	int o[] = { 0 }, n[] = { 3 };
 	struct migrate_pages_stats st;
@@ -871,7 +872,16 @@ static char *fragment_node3(unsigned long *len)
 	void *pages[CHUNK];
 	off_t off;
 	char *buf;
+	long nr;
 
+	self->hog_node = 3;
+	if (set_node_hugepages(3, 100000))
+		return NULL;
+	nr = node_hugepages(3);
+	if (nr < (long)room / 2 || set_node_hugepages(3, nr - room / 2))
+		return NULL;
+	flush_remote_pcp();
+	npages = node_free_pages(3);
 	buf = map_anon(2 * npages * PAGE, MAP_PRIVATE);
 	if (fd < 0 || !buf || madvise(buf, 2 * npages * PAGE, MADV_NOHUGEPAGE) ||
 	    sys_set_mempolicy(MPOL_PREFERRED, &mask, sizeof(mask) * 8 + 1))
@@ -940,12 +950,12 @@ static void stalls(unsigned long *caller, unsigned long *helpers)
  * large destination only where one is free and leave the rest of the
  * THPs, whole, to the caller, which compacts.  Every THP moves, none is
  * split, and the compaction events are the caller's.  Seen failing
- * before the fix, with helpers: the helpers compacted (helpers' events
- * 20 to 31 of 32 THPs).
+ * before the fix, three runs of three, with helpers: helpers' compaction
+ * events 2 to 5 for 16 THPs.
  */
-TEST_F(counts, thp_toward_fragmented_node_compacted_by_caller_only)
+TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 {
-	enum { NR_THP = 32 };
+	enum { NR_THP = 16, ROOM_MIB = 256 };
 	int o[] = { 0 }, n[] = { 3 }, fd;
 	unsigned long filler_len, by_caller, by_helpers, counts[MAX_TEST_NODES];
 	struct migrate_pages_stats st;
@@ -966,7 +976,7 @@ TEST_F(counts, thp_toward_fragmented_node_compacted_by_caller_only)
 	/* Proactive compaction would undo the fragmentation in the background. */
 	self->proactive = read_key(PROACTIVE, "");
 	ASSERT_EQ(0, write_file(PROACTIVE, "0"));
-	filler = fragment_node3(&filler_len);
+	filler = fragment_node3(self, ROOM_MIB, &filler_len);
 	ASSERT_NE(NULL, filler);
 
 	fd = open("/sys/kernel/tracing/trace", O_WRONLY | O_TRUNC);
