@@ -85,6 +85,7 @@ def selftest_programs(sdir):
 GUEST_TOOLS = [('migrate-pages', 'tools/mm/migrate-pages.c'),
 	       ('mp2-demo-job', 'harness/guest/demo-job.c'),
 	       ('mp2-bench', 'harness/bench/mp2-bench.c'),
+	       ('mp2-lazy-bench', 'harness/bench/mp2-lazy-bench.c'),
 	       ('mp2-mainline-diff', 'harness/guest/mainline-diff.c')]
 
 

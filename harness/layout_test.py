@@ -16,7 +16,7 @@ MAX_LINES = 400
 # only.  A new module goes into the layer of its job (README.md's Layout).
 LAYERS = [
 	['base', 'bench', 'ktap'],	# pure: no phase, no state
-	['series'],			# pure too (ktap's Result)
+	['series', 'bench_lazy'],	# pure too (ktap's Result, bench's arithmetic)
 	['util'],
 	['state'],
 	['deps'],

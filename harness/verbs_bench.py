@@ -3,16 +3,17 @@
 mainline migrate_pages(2) on the pristine kernel; a full run updates
 results/ and the README's benchmark section), pristine-bench, profile,
 and mm-selftests (mm_selftests.main()).  The arithmetic and the tables
-are bench.py's.
+are bench.py's, and bench_lazy.py's for the lazy scenario.
 
-Imports bench, ktap, mm_selftests, build, config, deps, guest, state,
-util; imported by mp2.py alone.
+Imports bench, bench_lazy, ktap, mm_selftests, build, config, deps, guest,
+state, util; imported by mp2.py alone.
 """
 
 import os
 import time
 
 import bench
+import bench_lazy
 import ktap
 import mm_selftests
 import state
@@ -42,26 +43,40 @@ def cmd_bench(args):
 	if args.only:
 		opts += ' -o ' + args.only
 	when = time.strftime('%Y-%m-%d')
+	# The lazy scenario (mp2-lazy-bench), unless --only leaves it out.
+	lazy_opts = '-r %d -s %d' % (args.reps, args.scale)
+	only = args.only.split(',') if args.only else []
+	with_lazy = not only or 'lazy' in only
+	with_main = not only or only != ['lazy']
 	if args.reuse:
 		# The last run's consoles, reported again (same options).
-		consoles = [os.path.join(OUT, n + '.log') for n in ('bench', 'bench-pristine')]
+		names = (('bench', 'bench-pristine') if with_main else ()) + \
+			(('bench-lazy',) if with_lazy else ())
+		consoles = [os.path.join(OUT, n + '.log') for n in names]
 		missing = [c for c in consoles if not os.path.exists(c)]
 		if missing:
 			die('--reuse: no earlier run to report (%s missing); run make bench first' %
 			    ', '.join(missing))
-		out, mainline = (read(c, 'r').splitlines() for c in consoles)
+		logs = [read(c, 'r').splitlines() for c in consoles]
+		out, mainline = logs[:2] if with_main else ([], [])
+		lazy = logs[-1] if with_lazy else []
 		when = time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(consoles[0])))
 	else:
 		# Timings of a lockdep + DEBUG_VM kernel say little: the benchmark's
 		# kernels are make test's without test.config's debug options.
-		use_build('kbuild-pristine', PRISTINE)
-		kernel(base=[pristine_fragment()])
+		if with_main:
+			use_build('kbuild-pristine', PRISTINE)
+			kernel(base=[pristine_fragment()])
 		use_build('kbuild-bench')
 		kernel(base=bench_fragments())
-		out = bench_boot('bench', opts, args.timeout, args.verbose)
-		use_build('kbuild-pristine', PRISTINE)
-		mainline = bench_boot('bench-pristine', opts + ' -m migrate_pages',
-				      args.timeout, args.verbose)
+		out = bench_boot('bench', opts, args.timeout, args.verbose) if with_main else []
+		lazy = bench_boot('bench-lazy', lazy_opts, args.timeout, args.verbose,
+				  prog='mp2-lazy-bench') if with_lazy else []
+		mainline = []
+		if with_main:
+			use_build('kbuild-pristine', PRISTINE)
+			mainline = bench_boot('bench-pristine', opts + ' -m migrate_pages',
+					      args.timeout, args.verbose)
 	res = bench.parse(bench.with_mainline(out, mainline))
 	header = ['# migrate_pages2 benchmark',
 		  '',
@@ -70,15 +85,18 @@ def cmd_bench(args):
 		  '%s %s, no debug options (no lockdep, DEBUG_VM or '
 		  'KASAN), `mp2-bench %s`, %s: the patched kernel ran migrate_pages2, '
 		  'move_pages(2) and migrate_pages(2) (now on the engine); the pristine '
-		  'kernel ran mainline migrate_pages(2) alone, in the second boot.' %
-		  (state.NODE_MEM_MB, BASE.package, debian_version(), opts, when)]
+		  'kernel ran mainline migrate_pages(2) alone, in the second boot.%s' %
+		  (state.NODE_MEM_MB, BASE.package, debian_version(), opts, when,
+		   ' A third boot of the patched kernel ran `mp2-lazy-bench %s`.' % lazy_opts
+		   if lazy else '')]
 	text = bench.report(res, header)
+	text += ''.join(line + '\n' for line in bench_lazy.report(bench_lazy.parse(lazy)))
 	full = not args.only and args.scale == 1
 	dest = RESULTS if full else os.path.join(OUT, 'bench')
 	os.makedirs(dest, exist_ok=True)
 	paths = {k: os.path.join(dest, 'bench' + k) for k in ('.md', '.dat', '.png', '.log')}
 	write_if_changed(paths['.md'], text.encode())
-	write_if_changed(paths['.log'], ('\n'.join(l for l in out if l.startswith('MP2-BENCH'))
+	write_if_changed(paths['.log'], ('\n'.join(l for l in out + lazy if l.startswith('MP2-BENCH'))
 					 + '\n').encode())
 	write_if_changed(paths['.dat'], bench.plot_data(res).encode())
 	if bench.scaling_ids(res):
@@ -107,9 +125,9 @@ def pristine_fragment():
 	return path
 
 
-def bench_boot(name, opts, timeout, verbose, node_cpus=None):
-	"""Boot the current build with mp2-bench opts; its output lines."""
-	cpio = make_initramfs(name, 'mp2-bench ' + opts, [])
+def bench_boot(name, opts, timeout, verbose, node_cpus=None, prog='mp2-bench'):
+	"""Boot the current build with prog opts; its output lines."""
+	cpio = make_initramfs(name, prog + ' ' + opts, [])
 	lines, timed_out = boot(cpio, name + '.log', timeout, echo=verbose, node_cpus=node_cpus,
 				prealloc=True)
 	out = ktap.between(lines, 'MP2-BEGIN', 'MP2-EXIT:')

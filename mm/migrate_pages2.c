@@ -38,12 +38,17 @@
  * Context: any; it reads nothing but @args.
  * Return: 0, or -EINVAL for an unknown flag, a count out of range (pids,
  * pairs, workers), a non-zero reserved field, or a range that is not page
- * aligned, overflows, or has a start without a length.
+ * aligned, overflows, or has a start without a length; -EOPNOTSUPP for
+ * MIGRATE_PAGES2_LAZY in a kernel without NUMA hinting faults
+ * (CONFIG_NUMA_BALANCING).
  */
 VISIBLE_IF_KUNIT int mp2_check_args(const struct migrate_pages_args *args)
 {
 	if (args->flags & ~MIGRATE_PAGES2_FLAGS)
 		return -EINVAL;
+	if (args->flags & MIGRATE_PAGES2_LAZY &&
+	    !IS_ENABLED(CONFIG_MIGRATE_PAGES2_LAZY))
+		return -EOPNOTSUPP;
 	if (!args->nr_pids || args->nr_pids > MIGRATE_PAGES2_MAX_PIDS)
 		return -EINVAL;
 	if (!args->nr_nodes || args->nr_nodes > MAX_NUMNODES)
@@ -75,11 +80,15 @@ static bool mp2_node_valid(s32 nid)
  *
  * MIGRATE_PAGES2_ANY_NODE maps every node that no other pair names as a
  * source.  A pair whose source is its destination is kept in the map but
- * moves nothing.
+ * moves nothing.  With MIGRATE_PAGES2_LAZY in @call's flags, no node that
+ * a pair moves pages to may be the source of a pair that moves pages (a
+ * chain, swap or cycle): a page moved on one touch would move again on
+ * the next.
  *
  * Context: any.
  * Return: 0, or -EINVAL for a node id out of range, a source named twice,
- * two ANY_NODE pairs, or a destination without memory.
+ * two ANY_NODE pairs, a destination without memory, or a lazy map with a
+ * chain.
  */
 VISIBLE_IF_KUNIT int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 				   const s32 *new_nodes, u32 nr_nodes)
@@ -114,6 +123,8 @@ VISIBLE_IF_KUNIT int mp2_build_map(struct mp2_call *call, const s32 *old_nodes,
 			if (!node_isset(nid, named))
 				call->map[nid] = any;
 	mp2_map_done(call);
+	if (call->flags & MIGRATE_PAGES2_LAZY && call->track_moved)
+		return -EINVAL;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp2_build_map);
@@ -420,9 +431,17 @@ static long do_migrate_pages2(const struct migrate_pages_args __user *uargs,
 			goto out;
 		}
 	}
+	/* The map before the marks: a marked page's fault finds its pair. */
+	if ((call->flags & (MIGRATE_PAGES2_LAZY | MIGRATE_PAGES2_DRY_RUN)) ==
+	    MIGRATE_PAGES2_LAZY) {
+		ret = mp2_lazy_install(call, req.mms, req.nr_mms);
+		if (ret)
+			goto out_stats;
+	}
 	ret = mp2_run(call, req.mms, req.nr_mms, args.workers);
 	if (!ret && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
 		ret = mp2_result(&call->stats);
+out_stats:
 	if (mp2_write_stats(ustats, &call->stats))
 		ret = -EFAULT;
 	trace_migrate_pages2(req.pids, req.pids ? args.nr_pids : 0,
@@ -447,8 +466,9 @@ out:
  * Context: process context; sleeps.
  * Return: the number of pages on a source node that are still there (shared,
  * busy or without memory on the destination, capped at INT_MAX), 0 when all
- * moved or for a dry run; or -EINVAL, -E2BIG, -EFAULT, -ESRCH, -EBADF,
- * -EPERM, -EINTR or -ENOMEM.  The statistics are written on success, on
+ * moved or for a dry run (with MIGRATE_PAGES2_LAZY, pages deferred to their
+ * next touch are not counted); or -EINVAL, -E2BIG, -EFAULT, -ESRCH, -EBADF,
+ * -EPERM, -EINTR, -ENOMEM or -EOPNOTSUPP.  The statistics are written on success, on
  * -EINTR or -ENOMEM while pages were moving, and on any error once the
  * policy pass has started.
  */

@@ -8,6 +8,7 @@
 #define __MM_MIGRATE_PAGES2_H
 
 #include <linux/bits.h>
+#include <linux/errno.h>
 #include <linux/nodemask.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -16,7 +17,8 @@
 #define MIGRATE_PAGES2_FLAGS	(MIGRATE_PAGES2_MOVE_ALL | \
 				 MIGRATE_PAGES2_PIDFD | \
 				 MIGRATE_PAGES2_DRY_RUN | \
-				 MIGRATE_PAGES2_UPDATE_POLICY)
+				 MIGRATE_PAGES2_UPDATE_POLICY | \
+				 MIGRATE_PAGES2_LAZY)
 /*
  * Not a user flag (mp2_check_args() refuses it): do_migrate_pages() on the
  * engine, counting what mainline migrate_pages(2) counts.
@@ -103,6 +105,8 @@ struct mp2_call {
  * @failed: its part of &mp2_call.failed
  * @gathered: its part of &mp2_call.gathered
  * @stayed: a folio given to migrate_pages() stayed (&mp2_call.stayed)
+ * @marks: with MIGRATE_PAGES2_LAZY, the walk deferred a folio, to be
+ *	marked for its next touch
  */
 struct mp2_batch {
 	struct mp2_call *call;
@@ -124,6 +128,7 @@ struct mp2_batch {
 	unsigned long failed;
 	unsigned long gathered;
 	bool stayed;
+	bool marks;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -159,5 +164,33 @@ int mp2_update_policies(struct mp2_call *call, struct task_struct **tasks,
 /* mm/migrate_pages2_workers.c: the walk over the targets, and its helpers */
 int mp2_run(struct mp2_call *call, struct mm_struct **mms, u32 nr_mms,
 	    u32 workers);
+
+/* mm/migrate_pages2_lazy.c: MIGRATE_PAGES2_LAZY */
+struct folio;
+struct vm_area_struct;
+#ifdef CONFIG_MIGRATE_PAGES2_LAZY
+int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
+		     u32 nr);
+bool mp2_lazy_markable(struct folio *folio, struct vm_area_struct *vma);
+void mp2_lazy_mark(struct mm_struct *mm, unsigned long start,
+		   unsigned long end);
+#else
+static inline int mp2_lazy_install(const struct mp2_call *call,
+				   struct mm_struct **mms, u32 nr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool mp2_lazy_markable(struct folio *folio,
+				     struct vm_area_struct *vma)
+{
+	return false;
+}
+
+static inline void mp2_lazy_mark(struct mm_struct *mm, unsigned long start,
+				 unsigned long end)
+{
+}
+#endif
 
 #endif /* __MM_MIGRATE_PAGES2_H */

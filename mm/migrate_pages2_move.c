@@ -127,6 +127,7 @@ static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 
 /* queue_folio_wanted_t: choose and count, under the page table lock. */
 static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
+						 struct vm_area_struct *vma,
 						 unsigned int how, void *arg)
 {
 	struct mp2_batch *b = arg;
@@ -190,6 +191,12 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	}
 	if (how & QUEUE_FOLIO_SHARED && !(call->flags & MIGRATE_PAGES2_MOVE_ALL)) {
 		b->stats.shared += nr;
+		return QUEUE_FOLIO_SKIP;
+	}
+	/* Left for its next touch, unless a hinting fault cannot move it. */
+	if (call->flags & MIGRATE_PAGES2_LAZY && mp2_lazy_markable(folio, vma)) {
+		b->stats.deferred += nr;
+		b->marks = true;
 		return QUEUE_FOLIO_SKIP;
 	}
 	if (call->flags & MIGRATE_PAGES2_DRY_RUN)
@@ -502,7 +509,9 @@ void mp2_drop_batch(struct mp2_batch *b)
  * @addr: where the walk resumes; advanced to where this batch ended
  *
  * Takes @mm's mmap lock for reading and isolates the folios to move, until
- * the batch has met 2 MiB of memory or the target waits for the lock.
+ * the batch has met 2 MiB of memory or the target waits for the lock; with
+ * MIGRATE_PAGES2_LAZY, marks those it defers to their next touch, under the
+ * same hold of the lock.
  *
  * Context: process context, no locks held; the caller of the call.
  * Return: 0, -EINTR if a fatal signal interrupted the wait for the lock, or
@@ -513,12 +522,15 @@ int mp2_fill_batch(struct mp2_batch *b, struct mm_struct *mm,
 		   unsigned long *addr)
 {
 	struct mp2_call *call = b->call;
+	unsigned long from = *addr;
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	b->mm = mm;
-	*addr = queue_folios_range(mm, *addr, call->end, mp2_folio_wanted, b,
+	*addr = queue_folios_range(mm, from, call->end, mp2_folio_wanted, b,
 				   &b->folios);
+	if (b->marks && !(call->flags & MIGRATE_PAGES2_DRY_RUN))
+		mp2_lazy_mark(mm, from, *addr);
 	mmap_read_unlock(mm);
 	call->batches++;
 	if (b->need_reserve &&

@@ -25,8 +25,13 @@ struct args_case {
 
 static const struct args_case args_cases[] = {
 	{ "valid", { VALID }, 0 },
-	{ "all_flags", { .flags = MIGRATE_PAGES2_FLAGS, VALID }, 0 },
-	{ "unknown_flag", { .flags = 1ULL << 4, VALID }, -EINVAL },
+	{ "all_flags", { .flags = MIGRATE_PAGES2_FLAGS, VALID },
+	  IS_ENABLED(CONFIG_MIGRATE_PAGES2_LAZY) ? 0 : -EOPNOTSUPP },
+	{ "unknown_flag", { .flags = 1ULL << 5, VALID }, -EINVAL },
+	{ "lazy", { .flags = MIGRATE_PAGES2_LAZY, VALID },
+	  IS_ENABLED(CONFIG_MIGRATE_PAGES2_LAZY) ? 0 : -EOPNOTSUPP },
+	{ "lazy_and_unknown_flag",
+	  { .flags = MIGRATE_PAGES2_LAZY | 1ULL << 5, VALID }, -EINVAL },
 	{ "nr_pids_zero", { .nr_pids = 0, .nr_nodes = 1 }, -EINVAL },
 	{ "nr_pids_max", { .nr_pids = 1024, .nr_nodes = 1 }, 0 },
 	{ "nr_pids_over_max", { .nr_pids = 1025, .nr_nodes = 1 }, -EINVAL },
@@ -190,6 +195,51 @@ static void map_dest_without_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, mp2_build_map(call, o, n, ARRAY_SIZE(o)));
 }
 
+/*
+ * MIGRATE_PAGES2_LAZY: no node both receives pages and gives them, or a
+ * page moved on one touch would move again on the next.
+ */
+struct lazy_case {
+	const char *name;
+	s32 old_nodes[3];
+	s32 new_nodes[3];
+	int nr;
+	int err;
+};
+
+static const struct lazy_case lazy_cases[] = {
+	{ "disjoint", { 0, 1 }, { 2, 3 }, 2, 0 },
+	{ "many_to_one", { 0, 1, 2 }, { 3, 3, 3 }, 3, 0 },
+	{ "identity_beside_a_move", { 0, 2 }, { 2, 2 }, 2, 0 },
+	{ "all_identity", { 0, 1 }, { 0, 1 }, 2, 0 },
+	{ "any_node_to_an_unnamed_node", { -1 }, { 1 }, 1, 0 },
+	{ "chain", { 0, 1 }, { 1, 2 }, 2, -EINVAL },
+	{ "swap", { 0, 1 }, { 1, 0 }, 2, -EINVAL },
+	{ "cycle", { 0, 1, 2 }, { 1, 2, 0 }, 3, -EINVAL },
+	{ "any_node_onto_a_source", { 0, -1 }, { 1, 0 }, 2, -EINVAL },
+};
+
+static void lazy_case_desc(const struct lazy_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(lazy, lazy_cases, lazy_case_desc);
+
+static void map_lazy(struct kunit *test)
+{
+	const struct lazy_case *c = test->param_value;
+	struct mp2_call *call = new_call(test);
+
+	call->flags = MIGRATE_PAGES2_LAZY;
+	KUNIT_EXPECT_EQ(test, c->err,
+			mp2_build_map(call, c->old_nodes, c->new_nodes, c->nr));
+	/* Without LAZY, the same pairs are a valid map. */
+	call->flags = 0;
+	KUNIT_EXPECT_EQ(test, 0,
+			mp2_build_map(call, c->old_nodes, c->new_nodes, c->nr));
+}
+
 /* migrate_pages(2)'s pairs: old node i-th to new node i-th. */
 struct remap_case {
 	const char *name;
@@ -342,6 +392,7 @@ static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE(map_many_to_one),
 	KUNIT_CASE_PARAM(map_rejects, map_error_gen_params),
 	KUNIT_CASE(map_dest_without_memory),
+	KUNIT_CASE_PARAM(map_lazy, lazy_gen_params),
 	KUNIT_CASE_PARAM(map_from_masks, remap_gen_params),
 	KUNIT_CASE_PARAM(rewrite_policy, policy_gen_params),
 	{}

@@ -90,6 +90,7 @@ static void mp2_stats_add(struct migrate_pages_stats *to,
 	to->busy += from->busy;
 	to->no_memory += from->no_memory;
 	to->split += from->split;
+	to->deferred += from->deferred;
 }
 
 /* A batch is done: its counts go to the call, and it is idle again. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,6 +50,7 @@ struct request {
 	uint64_t len;
 	double rate;		/* MiB/s, 0 for no cap */
 	unsigned int workers;	/* threads moving pages, 0 until chosen */
+	double finish_after;	/* --lazy: seconds until an ordinary call, or -1 */
 	bool json;
 	bool quiet;
 };
@@ -79,6 +81,13 @@ static const char help_text[] =
 "  -u, --update-policy  first rewrite the processes' memory policies (mbind,\n"
 "                       set_mempolicy) through the pairs, so that memory they\n"
 "                       allocate later lands where the job was moved\n"
+"  -L, --lazy           move nothing now: mark the pages, and each moves to its\n"
+"                       pair's node when the job next touches it; returns at\n"
+"                       once (needs a kernel with NUMA balancing support; no\n"
+"                       node may be both a source and a destination)\n"
+"      --finish-after SECONDS  with --lazy: report while the job's own\n"
+"                       touches move pages, then after SECONDS move the rest\n"
+"                       with an ordinary call\n"
 "  -r, --range START:LEN  only this address range (one PID); LEN may end\n"
 "                       in K, M or G\n"
 "  -c, --cgroup PATH    every process of a cgroup v2 group, in one call\n"
@@ -89,7 +98,8 @@ static const char help_text[] =
 "                       (default: the CPUs this tool may run on, at most 8;\n"
 "                       1: this thread alone)\n"
 "  -j, --json           print the result as JSON\n"
-"  -q, --quiet          print nothing but errors\n"
+"  -q, --quiet          print nothing but errors, and no progress line (shown\n"
+"                       on a terminal while pages move)\n"
 "  -h, --help           this text\n"
 "\n"
 "Exit status: 0 every page on a source node moved; 1 some pages stayed\n"
@@ -99,7 +109,10 @@ static const char help_text[] =
 "  migrate-pages --all --map 0:2,1:3 1234 1235   move a two-process job\n"
 "                                                to nodes 2 and 3\n"
 "  migrate-pages --map 0:1,1:0 1234              swap nodes 0 and 1\n"
-"  migrate-pages 1234 0-1 2-3                    numactl's form\n";
+"  migrate-pages 1234 0-1 2-3                    numactl's form\n"
+"  migrate-pages --lazy --finish-after 30 --map 0:2 1234\n"
+"                                                move what the job touches\n"
+"                                                now, the rest after 30 s\n";
 
 static void die(const char *fmt, ...)
 {
@@ -367,6 +380,71 @@ static void read_placement(int pid, struct placement *pl)
 	fclose(f);
 }
 
+/*
+ * The nodes pages leave and the nodes they arrive at, each not also the
+ * other (a swap's nodes are both): what the progress line counts.
+ */
+static void classify_nodes(const struct request *req, bool from[MAX_NODES],
+			   bool to[MAX_NODES])
+{
+	bool named[MAX_NODES] = { false }, moving[MAX_NODES] = { false };
+	int any = -1, n;
+	unsigned int i;
+
+	for (i = 0; i < req->nr_nodes; i++) {
+		if (req->old_nodes[i] == MIGRATE_PAGES2_ANY_NODE) {
+			any = req->new_nodes[i];
+			continue;
+		}
+		named[req->old_nodes[i]] = true;
+		moving[req->old_nodes[i]] = req->old_nodes[i] != req->new_nodes[i];
+	}
+	for (n = 0; any >= 0 && n < MAX_NODES; n++)
+		if (!named[n] && memory_nodes()[n])
+			moving[n] = n != any;
+	memset(to, 0, MAX_NODES * sizeof(to[0]));
+	for (i = 0; i < req->nr_nodes; i++) {
+		int src = req->old_nodes[i];
+
+		if (src == MIGRATE_PAGES2_ANY_NODE || moving[src])
+			to[req->new_nodes[i]] = true;
+	}
+	for (n = 0; n < MAX_NODES; n++) {
+		from[n] = moving[n] && !to[n];
+		to[n] = to[n] && !moving[n];
+	}
+}
+
+/*
+ * --lazy: a page moved on one touch must not move again on the next, so
+ * no node may receive pages and give them; named here, not as EINVAL.
+ */
+static void check_lazy_map(const struct request *req)
+{
+	bool named[MAX_NODES] = { false };
+	int any = -1;
+	unsigned int i, j;
+
+	for (i = 0; i < req->nr_nodes; i++) {
+		if (req->old_nodes[i] == MIGRATE_PAGES2_ANY_NODE)
+			any = req->new_nodes[i];
+		else
+			named[req->old_nodes[i]] = true;
+	}
+	for (i = 0; i < req->nr_nodes; i++) {
+		int dst = req->new_nodes[i];
+		bool gives = any >= 0 && !named[dst] && any != dst;
+
+		if (req->old_nodes[i] == dst)
+			continue;
+		for (j = 0; j < req->nr_nodes; j++)
+			gives |= req->old_nodes[j] == dst && req->new_nodes[j] != dst;
+		if (gives)
+			die("--lazy: node %d both receives and gives pages (%s)", dst,
+			    "a chain, swap or cycle: a page would move again on its next touch");
+	}
+}
+
 static long do_call(const struct request *req, const int *pids,
 		    unsigned int nr_pids, uint64_t start, uint64_t len,
 		    struct migrate_pages_stats *st)
@@ -404,6 +482,8 @@ static const char *call_error(int err)
 		return "the kernel is out of memory for its bookkeeping";
 	case ENOSYS:
 		return "this kernel has no migrate_pages2 (needs CONFIG_MIGRATE_PAGES2=y)";
+	case EOPNOTSUPP:
+		return "this kernel cannot move pages lazily (needs CONFIG_NUMA_BALANCING=y)";
 	default:
 		return strerror(err);
 	}
@@ -417,6 +497,83 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A line on stderr, redrawn while pages move: pages on their new nodes. */
+struct watch {
+	const struct request *req;
+	const struct placement *before;
+	bool from[MAX_NODES], to[MAX_NODES];
+	int stop;
+	bool shown;
+};
+
+static void watch_line(struct watch *w)
+{
+	unsigned long on = 0, total = 0;
+	struct placement now;
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < w->req->nr_pids; i++) {
+		read_placement(w->req->pids[i], &now);
+		for (n = 0; n < MAX_NODES; n++) {
+			if (w->to[n]) {
+				on += now.pages[n];
+				total += w->before[i].pages[n];
+			}
+			if (w->from[n])
+				total += w->before[i].pages[n];
+		}
+	}
+	if (!total)
+		return;
+	fprintf(stderr, "\r%lu of %lu pages on the destination nodes (%lu%%)  ",
+		on, total, on * 100 / total);
+	w->shown = true;
+}
+
+static void watch_pause(struct watch *w, double secs)
+{
+	double end = now() + secs;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) && now() < end)
+		usleep(20000);
+}
+
+static void *watch_thread(void *arg)
+{
+	struct watch *w = arg;
+
+	/* A short move shows nothing. */
+	watch_pause(w, 1.0);
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		watch_line(w);
+		watch_pause(w, 0.5);
+	}
+	return NULL;
+}
+
+/* Without @thread, only set up for watch_line(). */
+static bool watch_start(struct watch *w, const struct request *req,
+			const struct placement *before, pthread_t *thread)
+{
+	w->req = req;
+	w->before = before;
+	w->stop = 0;
+	w->shown = false;
+	classify_nodes(req, w->from, w->to);
+	if (!thread || req->quiet || !isatty(STDERR_FILENO))
+		return false;
+	return !pthread_create(thread, NULL, watch_thread, w);
+}
+
+static void watch_stop(struct watch *w, pthread_t thread)
+{
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thread, NULL);
+	if (w->shown)
+		fputc('\n', stderr);
+}
+
 static void add_stats(struct migrate_pages_stats *sum,
 		      const struct migrate_pages_stats *st)
 {
@@ -426,6 +583,8 @@ static void add_stats(struct migrate_pages_stats *sum,
 	sum->busy += st->busy;
 	sum->no_memory += st->no_memory;
 	sum->split += st->split;
+	sum->policies += st->policies;
+	sum->deferred += st->deferred;
 }
 
 static void progress(uint64_t done, uint64_t total, double mib_s)
@@ -559,8 +718,32 @@ static void print_json_nodes(const struct placement *pl)
 	printf("}");
 }
 
+/*
+ * --lazy --finish-after: what the job's touches moved before the ordinary
+ * call, and what that call did.
+ */
+struct finish {
+	double after;		/* seconds from the lazy call to the ordinary one */
+	unsigned long touched;	/* pages on the destinations by then, moved by touches */
+	long left;		/* the ordinary call's return */
+	double secs;		/* its duration */
+	struct migrate_pages_stats st;
+};
+
+static void print_json_finish(const struct finish *fin)
+{
+	printf("\"finish\":{\"after_s\":%.3f,\"moved_by_touch\":%lu,\"left\":%ld,",
+	       fin->after, fin->touched, fin->left);
+	printf("\"seconds\":%.6f,\"stats\":{\"scanned\":%llu,\"moved\":%llu,", fin->secs,
+	       (unsigned long long)fin->st.scanned, (unsigned long long)fin->st.moved);
+	printf("\"shared\":%llu,\"busy\":%llu,\"no_memory\":%llu,\"split\":%llu}},",
+	       (unsigned long long)fin->st.shared, (unsigned long long)fin->st.busy,
+	       (unsigned long long)fin->st.no_memory, (unsigned long long)fin->st.split);
+}
+
 static void print_json(const struct request *req, long left,
 		       const struct migrate_pages_stats *st, double secs,
+		       const struct finish *fin,
 		       struct placement *before, struct placement *after)
 {
 	double mib = st->moved * sysconf(_SC_PAGESIZE) / MIB;
@@ -569,18 +752,22 @@ static void print_json(const struct request *req, long left,
 	printf("{\"pairs\":[");
 	for (i = 0; i < req->nr_nodes; i++)
 		printf("%s[%d,%d]", i ? "," : "", req->old_nodes[i], req->new_nodes[i]);
-	printf("],\"all\":%s,\"dry_run\":%s,\"update_policy\":%s,\"workers\":%u,\"left\":%ld,",
+	printf("],\"all\":%s,\"dry_run\":%s,\"update_policy\":%s,\"lazy\":%s,",
 	       req->flags & MIGRATE_PAGES2_MOVE_ALL ? "true" : "false",
 	       req->flags & MIGRATE_PAGES2_DRY_RUN ? "true" : "false",
 	       req->flags & MIGRATE_PAGES2_UPDATE_POLICY ? "true" : "false",
-	       req->workers, left);
+	       req->flags & MIGRATE_PAGES2_LAZY ? "true" : "false");
+	printf("\"workers\":%u,\"left\":%ld,", req->workers, left);
 	printf("\"stats\":{\"scanned\":%llu,", (unsigned long long)st->scanned);
 	printf("\"moved\":%llu,", (unsigned long long)st->moved);
 	printf("\"shared\":%llu,", (unsigned long long)st->shared);
 	printf("\"busy\":%llu,", (unsigned long long)st->busy);
 	printf("\"no_memory\":%llu,", (unsigned long long)st->no_memory);
 	printf("\"split\":%llu,", (unsigned long long)st->split);
-	printf("\"policies\":%llu},", (unsigned long long)st->policies);
+	printf("\"policies\":%llu,", (unsigned long long)st->policies);
+	printf("\"deferred\":%llu},", (unsigned long long)st->deferred);
+	if (fin)
+		print_json_finish(fin);
 	printf("\"seconds\":%.6f,\"mib_per_s\":%.1f,\"processes\":[", secs,
 	       secs > 0 ? mib / secs : 0);
 	for (i = 0; i < req->nr_pids; i++) {
@@ -595,11 +782,26 @@ static void print_json(const struct request *req, long left,
 
 static void print_text(const struct request *req, long left,
 		       const struct migrate_pages_stats *st, double secs,
+		       const struct finish *fin,
 		       struct placement *before, struct placement *after)
 {
-	double mib = st->moved * sysconf(_SC_PAGESIZE) / MIB;
+	unsigned long long policies = st->policies;
+	double mib;
 
 	print_placement(req, before, after);
+	if (req->flags & MIGRATE_PAGES2_LAZY)
+		printf("lazy: %llu pages marked in %.3f s, each moves on its next touch%s\n",
+		       (unsigned long long)st->deferred, secs,
+		       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: counted only)" : "");
+	if (fin) {
+		printf("after %.1f s: %lu pages on the destination nodes, %s\n",
+		       fin->after, fin->touched, "moved by the job's touches;");
+		printf("then an ordinary call moved the rest:\n");
+		st = &fin->st;
+		left = fin->left;
+		secs = fin->secs;
+	}
+	mib = st->moved * sysconf(_SC_PAGESIZE) / MIB;
 	printf("scanned %llu, moved %llu, shared %llu, busy %llu, no memory %llu, split %llu%s\n",
 	       (unsigned long long)st->scanned, (unsigned long long)st->moved,
 	       (unsigned long long)st->shared, (unsigned long long)st->busy,
@@ -608,8 +810,8 @@ static void print_text(const struct request *req, long left,
 	printf("%.1f MiB in %.3f s, %.1f MiB/s, %u worker%s\n", mib, secs,
 	       secs > 0 ? mib / secs : 0, req->workers, req->workers == 1 ? "" : "s");
 	if (req->flags & MIGRATE_PAGES2_UPDATE_POLICY)
-		printf("%llu memory polic%s rewritten%s\n", (unsigned long long)st->policies,
-		       st->policies == 1 ? "y" : "ies",
+		printf("%llu memory polic%s rewritten%s\n", policies,
+		       policies == 1 ? "y" : "ies",
 		       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: counted only)" : "");
 	if (left > 0) {
 		printf("%ld pages stayed: ", left);
@@ -641,6 +843,8 @@ static void parse_args(struct request *req, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "update-policy", no_argument, NULL, 'u' },
+		{ "lazy", no_argument, NULL, 'L' },
+		{ "finish-after", required_argument, NULL, 'F' },
 		{ "range", required_argument, NULL, 'r' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'R' },
@@ -655,7 +859,8 @@ static void parse_args(struct request *req, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:anur:c:w:jqh", longopts, NULL)) != -1) {
+	req->finish_after = -1;
+	while ((c = getopt_long(argc, argv, "m:anuLr:c:w:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			parse_map(req, optarg);
@@ -669,6 +874,14 @@ static void parse_args(struct request *req, int argc, char **argv)
 			break;
 		case 'u':
 			req->flags |= MIGRATE_PAGES2_UPDATE_POLICY;
+			break;
+		case 'L':
+			req->flags |= MIGRATE_PAGES2_LAZY;
+			break;
+		case 'F':
+			req->finish_after = strtod(optarg, &end);
+			if (*end || !*optarg || req->finish_after < 0)
+				die("--finish-after '%s': expected seconds, 0 or more", optarg);
 			break;
 		case 'r':
 			parse_range(req, optarg);
@@ -717,15 +930,90 @@ static void parse_args(struct request *req, int argc, char **argv)
 	}
 	if (ranged && req->nr_pids != 1)
 		die("--range takes exactly one process");
+	if (req->finish_after >= 0 && !(req->flags & MIGRATE_PAGES2_LAZY))
+		die("--finish-after goes with --lazy");
+	if (req->finish_after >= 0 && req->flags & MIGRATE_PAGES2_DRY_RUN)
+		die("--finish-after moves pages: not with --dry-run");
+	if (req->flags & MIGRATE_PAGES2_LAZY && req->rate > 0)
+		die("--rate paces a move, and --lazy moves nothing now: choose one");
 	check_destinations(req);
+	if (req->flags & MIGRATE_PAGES2_LAZY)
+		check_lazy_map(req);
 	if (!req->workers)
 		req->workers = default_workers();
+}
+
+/* The call, with the progress line on a terminal while it runs. */
+static long watched_call(const struct request *req, const struct placement *before,
+			 struct migrate_pages_stats *st)
+{
+	static struct watch w;
+	pthread_t thread;
+	bool watching = watch_start(&w, req, before, &thread);
+	long ret = do_call(req, req->pids, req->nr_pids, req->start, req->len, st);
+	int err = errno;
+
+	if (watching)
+		watch_stop(&w, thread);
+	errno = err;
+	return ret;
+}
+
+/* The failed call's error, in JSON too; exits. */
+static void call_failed(const struct request *req)
+{
+	int err = errno;
+
+	if (req->json)
+		printf("{\"error\":\"%s\",\"errno\":%d}\n", call_error(err), err);
+	die("migrate_pages2: %s", call_error(err));
+}
+
+/*
+ * --lazy --finish-after: the job's own touches move pages for a while
+ * (the progress line shows how many), then an ordinary call moves what is
+ * left and replaces the lazy call's counts in the exit status.
+ */
+static void finish_lazy(struct request *req, const struct placement *before,
+			struct finish *fin)
+{
+	static struct watch w;
+	struct placement now_pl;
+	double t0 = now();
+	bool show;
+	unsigned int i;
+	int n;
+
+	watch_start(&w, req, before, NULL);
+	show = !req->quiet && isatty(STDERR_FILENO);
+	while (now() - t0 < req->finish_after) {
+		if (show)
+			watch_line(&w);
+		usleep(200000);
+	}
+	if (w.shown)
+		fputc('\n', stderr);
+	fin->after = now() - t0;
+	for (i = 0; i < req->nr_pids; i++) {
+		read_placement(req->pids[i], &now_pl);
+		for (n = 0; n < MAX_NODES; n++)
+			if (w.to[n] && now_pl.pages[n] > before[i].pages[n])
+				fin->touched += now_pl.pages[n] - before[i].pages[n];
+	}
+	req->flags &= ~MIGRATE_PAGES2_LAZY;
+	t0 = now();
+	fin->left = watched_call(req, before, &fin->st);
+	fin->secs = now() - t0;
+	req->flags |= MIGRATE_PAGES2_LAZY;
+	if (fin->left < 0)
+		call_failed(req);
 }
 
 int main(int argc, char **argv)
 {
 	static struct placement before[MAX_PIDS], after[MAX_PIDS];
 	struct migrate_pages_stats st = { 0 };
+	struct finish fin = { 0 }, *finp = NULL;
 	static struct request req;
 	double t0, secs;
 	unsigned int i;
@@ -738,20 +1026,20 @@ int main(int argc, char **argv)
 	if (req.rate > 0)
 		left = move_rated(&req, &st);
 	else
-		left = do_call(&req, req.pids, req.nr_pids, req.start, req.len, &st);
+		left = watched_call(&req, before, &st);
 	secs = now() - t0;
-	if (left < 0) {
-		int err = errno;
-
-		if (req.json)
-			printf("{\"error\":\"%s\",\"errno\":%d}\n", call_error(err), err);
-		die("migrate_pages2: %s", call_error(err));
+	if (left < 0)
+		call_failed(&req);
+	if (req.finish_after >= 0) {
+		finish_lazy(&req, before, &fin);
+		finp = &fin;
+		left = fin.left;
 	}
 	for (i = 0; i < req.nr_pids; i++)
 		read_placement(req.pids[i], &after[i]);
 	if (req.json)
-		print_json(&req, left, &st, secs, before, after);
+		print_json(&req, left, &st, secs, finp, before, after);
 	else if (!req.quiet)
-		print_text(&req, left, &st, secs, before, after);
+		print_text(&req, left, &st, secs, finp, before, after);
 	return left > 0 ? EXIT_SOME_STAYED : EXIT_ALL_MOVED;
 }

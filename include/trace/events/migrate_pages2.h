@@ -36,6 +36,7 @@ TRACE_EVENT(migrate_pages2,
 			     __field(u64, no_memory)
 			     __field(u64, split)
 			     __field(u64, policies)
+			     __field(u64, deferred)
 			     __field(unsigned long, batches)
 			     __field(long, ret)),
 	    TP_fast_assign(__entry->flags = flags;
@@ -54,9 +55,10 @@ TRACE_EVENT(migrate_pages2,
 			   __entry->no_memory = stats->no_memory;
 			   __entry->split = stats->split;
 			   __entry->policies = stats->policies;
+			   __entry->deferred = stats->deferred;
 			   __entry->batches = batches;
 			   __entry->ret = ret;),
-	    TP_printk("flags=%#llx nr_pids=%u pids=%s nr_nodes=%u old=%s new=%s scanned=%llu moved=%llu shared=%llu busy=%llu no_memory=%llu split=%llu policies=%llu batches=%lu ret=%ld",
+	    TP_printk("flags=%#llx nr_pids=%u pids=%s nr_nodes=%u old=%s new=%s scanned=%llu moved=%llu shared=%llu busy=%llu no_memory=%llu split=%llu policies=%llu deferred=%llu batches=%lu ret=%ld",
 		      __entry->flags, __entry->nr_pids,
 		      __print_array(__get_dynamic_array(pids),
 				    __get_dynamic_array_len(pids) / sizeof(s32),
@@ -70,7 +72,8 @@ TRACE_EVENT(migrate_pages2,
 				    sizeof(s32)),
 		      __entry->scanned, __entry->moved, __entry->shared,
 		      __entry->busy, __entry->no_memory, __entry->split,
-		      __entry->policies, __entry->batches, __entry->ret)
+		      __entry->policies, __entry->deferred, __entry->batches,
+		      __entry->ret)
 );
 
 #endif /* _TRACE_MIGRATE_PAGES2_H */

@@ -53,7 +53,8 @@ struct migrate_pages_args {
  * @split: huge pages that had to be split to move (a count of huge pages)
  * @policies: memory policies rewritten (MIGRATE_PAGES2_UPDATE_POLICY: one
  *	per VMA after splits, one per thread), else 0
- * @reserved: written as 0
+ * @deferred: (MIGRATE_PAGES2_LAZY) pages left in place, to move on their
+ *	next touch
  */
 struct migrate_pages_stats {
 	__u64 scanned;
@@ -63,7 +64,7 @@ struct migrate_pages_stats {
 	__u64 no_memory;
 	__u64 split;
 	__u64 policies;
-	__u64 reserved[1];	/* written as 0 */
+	__u64 deferred;
 };
 
 /* Also move pages mapped more than once; needs CAP_SYS_NICE. */
@@ -74,6 +75,8 @@ struct migrate_pages_stats {
 #define MIGRATE_PAGES2_DRY_RUN		_BITULL(2)
 /* First rewrite the targets' memory policies through the pairs. */
 #define MIGRATE_PAGES2_UPDATE_POLICY	_BITULL(3)
+/* Mark the pages instead: each moves to its pair's node on its next touch. */
+#define MIGRATE_PAGES2_LAZY		_BITULL(4)
 
 /* In old_nodes[]: any node that no other pair names as a source. */
 #define MIGRATE_PAGES2_ANY_NODE		(-1)

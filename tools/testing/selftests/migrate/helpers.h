@@ -341,10 +341,14 @@ static inline long mp2_call(int pid, uint64_t flags, const int *old_nodes,
 			      NULL, 0, stats);
 }
 
-/* Every page the call found is counted once, in exactly one reason. */
+/*
+ * Every page the call found is counted once, in exactly one reason
+ * (deferred is 0 without MIGRATE_PAGES2_LAZY).
+ */
 static inline bool stats_add_up(const struct migrate_pages_stats *st)
 {
-	return st->scanned == st->moved + st->shared + st->busy + st->no_memory;
+	return st->scanned == st->moved + st->shared + st->busy + st->no_memory +
+			      st->deferred;
 }
 
 /*

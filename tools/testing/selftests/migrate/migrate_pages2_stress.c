@@ -4,7 +4,9 @@
  * word of their memory are moved by several migrators at once while they
  * fork, exit, remap and madvise, while NUMA balancing, khugepaged and KSM
  * run, onto a node with no free memory, with pages pinned by a pipe, and
- * while fuzzers throw random arguments at the call.
+ * while fuzzers throw random arguments at the call.  A quarter of the
+ * moves are lazy (MIGRATE_PAGES2_LAZY): the targets' own rewrites move
+ * the pages they mark.
  *
  * Pass: every word every target checks is intact, every failed call carries
  * an errno the specification documents, the counts of every successful call
@@ -82,7 +84,7 @@ static bool documented(int e)
 {
 	switch (e) {
 	case EFAULT: case EINVAL: case E2BIG: case ESRCH: case EBADF:
-	case EPERM: case EINTR: case ENOMEM:
+	case EPERM: case EINTR: case ENOMEM: case EOPNOTSUPP:
 		return true;
 	}
 	return false;
@@ -116,8 +118,10 @@ static void account(long r, int err, const struct migrate_pages_stats *st,
 	if (flags & MIGRATE_PAGES2_DRY_RUN)
 		ok = !st->moved && !r;
 	else
-		ok = st->scanned == st->moved + st->shared + st->busy + st->no_memory &&
-		     (unsigned long)r == st->shared + st->busy + st->no_memory;
+		ok = st->scanned == st->moved + st->shared + st->busy + st->no_memory +
+				    st->deferred &&
+		     (unsigned long)r == st->shared + st->busy + st->no_memory &&
+		     (flags & MIGRATE_PAGES2_LAZY || !st->deferred);
 	add(&board->bad_stats, !ok);
 }
 
@@ -380,6 +384,18 @@ static void migrator(int dest)
 		} else {
 			a.nr_nodes = random_map(&s, old, new);
 		}
+		/*
+		 * Lazy: everything else to one node, which no chain can hold;
+		 * now and then a random map, which LAZY refuses if it chains.
+		 */
+		if (rnd(&s) % 4 == 0) {
+			a.flags |= MIGRATE_PAGES2_LAZY;
+			if (rnd(&s) % 4) {
+				old[0] = MIGRATE_PAGES2_ANY_NODE;
+				new[0] = dest >= 0 ? dest : (int)(rnd(&s) % board->nr_nodes);
+				a.nr_nodes = 1;
+			}
+		}
 		if (rnd(&s) % 8 == 0)
 			a.flags |= MIGRATE_PAGES2_DRY_RUN;
 		/* The caller alone, or with up to 7 helpers. */
@@ -483,7 +499,7 @@ static void fuzzer(bool unprivileged, int pidfd, int dead_pidfd)
 		long r;
 
 		memset(c.buf, 0, 2 * PAGE);
-		a->flags = rnd(&s) % 4 ? rnd(&s) & 15 : 1ULL << (rnd(&s) % 64);
+		a->flags = rnd(&s) % 4 ? rnd(&s) & 31 : 1ULL << (rnd(&s) % 64);
 		for (i = 0; i < 8; i++) {
 			pids[i] = fuzz_pid(&s, &c, a->flags & MIGRATE_PAGES2_PIDFD);
 			old[i] = fuzz_node(&s);

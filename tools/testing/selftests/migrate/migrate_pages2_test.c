@@ -116,8 +116,8 @@ TEST_F(mp2, one_node_to_another)
 	EXPECT_EQ(-1, check_pattern(self->buf, 64, SEED));
 	EXPECT_STATS(&st, 64, 64, 0, 0, 0);
 	EXPECT_EQ(0, st.split);
-	/* No policy update asked for: policies and reserved are written as 0. */
-	EXPECT_EQ(0, st.policies | st.reserved[0]);
+	/* No policy update, no lazy move: policies and deferred are 0. */
+	EXPECT_EQ(0, st.policies | st.deferred);
 	/* Rule 9: the core vmstat counters count these moves. */
 	EXPECT_LE(before + 64, read_key("/proc/vmstat", "pgmigrate_success "));
 }
@@ -1192,7 +1192,7 @@ TEST_F(mp2, fatal_signal_ends_call)
 		       (unsigned long long)st->moved, (unsigned long long)st->shared,
 		       (unsigned long long)st->busy, (unsigned long long)st->no_memory);
 	}
-	EXPECT_EQ(0, st->reserved[0]);
+	EXPECT_EQ(0, st->deferred);
 	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
 	if (WIFSIGNALED(status))
 		TH_LOG("killed after moving %lu of %d pages", counts[1], NPAGES);

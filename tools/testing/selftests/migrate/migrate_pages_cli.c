@@ -7,6 +7,7 @@
  * where they are.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -27,6 +28,17 @@ struct target {
 	char range[64];		/* "--range ADDR:LEN" of its pages */
 };
 
+static char *touch_buf;
+
+/* SIGUSR1: the target touches each of its pages once (a read). */
+static void touch_all(int sig)
+{
+	unsigned long i;
+
+	for (i = 0; i < NPAGES; i++)
+		__atomic_load_n(&touch_buf[i * PAGE], __ATOMIC_RELAXED);
+}
+
 static int start_target(struct target *t, bool bind)
 {
 	int ready[2];
@@ -41,6 +53,8 @@ static int start_target(struct target *t, bool bind)
 	snprintf(t->range, sizeof(t->range), "--range %p:%luK", t->buf, NPAGES * PAGE / 1024);
 	t->pid = fork();
 	if (!t->pid) {
+		touch_buf = t->buf;
+		signal(SIGUSR1, touch_all);
 		/* Its own copy of the pages, written on node 0. */
 		if (fill_on(t->buf, NPAGES, 0, SEED) || write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -403,6 +417,122 @@ TEST_F(cli, quiet_prints_nothing)
 	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
 }
 
+/* The target's pages on node, once they are all there or after 5 s. */
+static unsigned long target_settles_on(const struct target *t, int node)
+{
+	unsigned long on = 0;
+	int i;
+
+	for (i = 0; i < 500 && (on = target_on(t, node)) != NPAGES; i++)
+		usleep(10000);
+	return on;
+}
+
+/*
+ * --lazy marks and returns: nothing moves until the job touches its
+ * pages, and then each goes to its pair's node.
+ */
+TEST_F(cli, lazy_marks_and_the_job_moves_its_pages)
+{
+	EXPECT_EQ(0, run(self->out, "--lazy %s --map 0:2 %d", self->t.range, self->t.pid));
+	EXPECT_NE(NULL, strstr(self->out, "lazy: 1024 pages marked")) {
+		TH_LOG("output: %s", self->out);
+	}
+	EXPECT_EQ(NPAGES, target_on(&self->t, 0));
+	ASSERT_EQ(0, kill(self->t.pid, SIGUSR1));
+	EXPECT_EQ(NPAGES, target_settles_on(&self->t, 2));
+	/* Not on a terminal: no progress line. */
+	EXPECT_EQ(NULL, strstr(self->out, "on the destination nodes ("));
+}
+
+/*
+ * --lazy --finish-after: the ordinary call moves what the job did not
+ * touch; JSON says both.
+ */
+TEST_F(cli, lazy_finish_after_moves_the_rest)
+{
+	EXPECT_EQ(0, run(self->out, "--json --lazy --finish-after 0.3 %s --map 0:2 %d",
+			 self->t.range, self->t.pid));
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+	EXPECT_NE(NULL, strstr(self->out, "\"lazy\":true")) {
+		TH_LOG("output: %s", self->out);
+	}
+	EXPECT_EQ(NPAGES, json_number(self->out, "deferred"));
+	EXPECT_EQ(0, json_number(self->out, "moved_by_touch"));
+	ASSERT_NE(NULL, strstr(self->out, "\"finish\":"));
+	EXPECT_EQ(NPAGES, json_number(strstr(self->out, "\"finish\":"), "moved"));
+	EXPECT_EQ(0, json_number(self->out, "left"));
+}
+
+/*
+ * On a terminal, a line counts the pages on the destination nodes while
+ * they move; --quiet drops it.  The tool's stderr is a pseudo-terminal;
+ * -2 if there is none to be had (devpts not mounted).
+ */
+static int run_on_tty(char *out, const char *args)
+{
+	char cmd[600], *name;
+	int master, status, n = 0;
+	struct pollfd pfd;
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0)
+		return -2;
+	if (grantpt(master) || unlockpt(master))
+		return -1;
+	name = ptsname(master);
+	if (!name)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "migrate-pages %s >/dev/null", args);
+	pid = fork();
+	if (!pid) {
+		int slave = open(name, O_RDWR | O_NOCTTY);
+
+		if (slave < 0 || dup2(slave, 2) < 0)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	pfd.fd = master;
+	pfd.events = POLLIN;
+	while (n < OUT - 1 && poll(&pfd, 1, 3000) > 0) {
+		ssize_t r = read(master, out + n, OUT - 1 - n);
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	out[n] = 0;
+	waitpid(pid, &status, 0);
+	close(master);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(cli, progress_line_on_a_terminal_only)
+{
+	char args[256];
+
+	snprintf(args, sizeof(args), "--lazy --finish-after 1 %s --map 0:2 %d",
+		 self->t.range, self->t.pid);
+	if (run_on_tty(self->out, "--help") == -2)
+		SKIP(return, "no pseudo-terminal (is devpts mounted on /dev/pts?)");
+	EXPECT_EQ(0, run_on_tty(self->out, args));
+	/* The target's pages, all of its mappings: the buffer's and more. */
+	EXPECT_NE(NULL, strstr(self->out, "\r")) {
+		TH_LOG("terminal: %s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, " pages on the destination nodes (")) {
+		TH_LOG("terminal: %s", self->out);
+	}
+	EXPECT_EQ(NPAGES, target_on(&self->t, 2));
+
+	snprintf(args, sizeof(args), "--quiet %s --map 2:1 %d", self->t.range, self->t.pid);
+	EXPECT_EQ(0, run_on_tty(self->out, args));
+	EXPECT_STREQ("", self->out);
+	EXPECT_EQ(NPAGES, target_on(&self->t, 1));
+}
+
 /* Bad input: a message that names the cause, exit 2, nothing moved. */
 FIXTURE(cli_bad) {
 	struct target t;
@@ -444,6 +574,18 @@ FIXTURE_VARIANT_ADD(cli_bad, too_many_workers) {
 	.args = "--workers 1025 --map 0:1 %d", .says = "from 1 to 1024" };
 FIXTURE_VARIANT_ADD(cli_bad, missing_cgroup) {
 	.args = "--cgroup no-such-group --map 0:1", .says = "cannot read" };
+FIXTURE_VARIANT_ADD(cli_bad, lazy_chain) {
+	.args = "--lazy --map 0:1,1:2 %d", .says = "node 1 both receives and gives" };
+FIXTURE_VARIANT_ADD(cli_bad, lazy_swap) {
+	.args = "--lazy --map 0:1,1:0 %d", .says = "both receives and gives" };
+FIXTURE_VARIANT_ADD(cli_bad, lazy_any_node_onto_a_source) {
+	.args = "--lazy --map 0:1,*:0 %d", .says = "both receives and gives" };
+FIXTURE_VARIANT_ADD(cli_bad, finish_after_without_lazy) {
+	.args = "--finish-after 1 --map 0:1 %d", .says = "goes with --lazy" };
+FIXTURE_VARIANT_ADD(cli_bad, finish_after_not_a_number) {
+	.args = "--lazy --finish-after soon --map 0:1 %d", .says = "--finish-after" };
+FIXTURE_VARIANT_ADD(cli_bad, lazy_with_rate) {
+	.args = "--lazy --rate 10 --map 0:1 %d", .says = "choose one" };
 
 FIXTURE_SETUP(cli_bad)
 {

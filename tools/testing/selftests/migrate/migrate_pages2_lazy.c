@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate_pages2() with MIGRATE_PAGES2_LAZY: the call marks the pages it
+ * would move, and each moves on its next touch to its pair's destination,
+ * whoever touches it.  Every test asks where each page is with
+ * move_pages(), which does not fault, checks the data, and counts the
+ * NUMA hinting faults in /proc/vmstat (after vm.stat_refresh) to tell
+ * which pages were marked.  NUMA balancing is off (the guest's setting)
+ * unless a test says otherwise.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+
+#include "../kselftest_harness.h"
+#include "helpers.h"
+
+#define SEED		0x1a2eULL
+#define THP		(2UL << 20)
+#define BALANCING	"/proc/sys/kernel/numa_balancing"
+#define LAZY		MIGRATE_PAGES2_LAZY
+
+FIXTURE(lazy) {
+	char *buf;
+	unsigned long len;
+	char *filler;
+	unsigned long filler_len;
+	pid_t child;
+	long balancing;
+	bool hog;
+	bool hugetlb;
+};
+
+FIXTURE_SETUP(lazy)
+{
+	self->buf = NULL;
+	self->filler = NULL;
+	self->child = 0;
+	self->hog = false;
+	self->hugetlb = false;
+	self->balancing = read_key(BALANCING, "");
+	if (nodes_with_memory() < 4)
+		SKIP(return, "needs 4 nodes with memory");
+	ASSERT_EQ(0, write_file(BALANCING, "0"));
+	mp2_fixture_setup(0);
+}
+
+FIXTURE_TEARDOWN(lazy)
+{
+	char val[24];
+
+	if (self->child > 0)
+		reap(self->child);
+	if (self->buf)
+		munmap(self->buf, self->len);
+	if (self->filler)
+		munmap(self->filler, self->filler_len);
+	if (self->hog)
+		set_node_hugepages(3, 0);
+	if (self->hugetlb) {
+		set_node_hugepages(0, 0);
+		set_node_hugepages(2, 0);
+	}
+	if (self->balancing >= 0) {
+		snprintf(val, sizeof(val), "%ld", self->balancing);
+		write_file(BALANCING, val);
+	}
+	EXPECT_EQ(0, mp2_isolated_leaks);
+}
+
+/* A /proc/vmstat event count, per-CPU deltas folded in first. */
+static long vm_event(const char *name)
+{
+	char key[64];
+
+	isolated_pages();
+	snprintf(key, sizeof(key), "%s ", name);
+	return read_key("/proc/vmstat", key);
+}
+
+static long hint_faults(void)
+{
+	return vm_event("numa_hint_faults");
+}
+
+/* Read, or write back, the first word of each page: one access each. */
+static void touch_read(char *buf, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		__atomic_load_n((uint64_t *)(buf + i * PAGE), __ATOMIC_RELAXED);
+}
+
+static void touch_write(char *buf, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++) {
+		uint64_t *w = (uint64_t *)(buf + i * PAGE);
+
+		__atomic_store_n(w, pattern(w, SEED), __ATOMIC_RELAXED);
+	}
+}
+
+static long lazy_call(uint64_t flags, const int *o, const int *n, int nr,
+		      void *start, unsigned long len,
+		      struct migrate_pages_stats *st)
+{
+	return mp2_call_range(0, flags | LAZY, o, n, nr, start, len, st);
+}
+
+/*
+ * The counts of a lazy call, exactly: scanned, moved, shared, busy,
+ * no_memory, deferred; and that they add up.
+ */
+#define EXPECT_LAZY_STATS(st, sc, mv, sh, bu, nm, de) do {		\
+	const struct migrate_pages_stats *_s = (st);			\
+									\
+	EXPECT_TRUE(_s->scanned == (sc) && _s->moved == (mv) &&		\
+		    _s->shared == (sh) && _s->busy == (bu) &&		\
+		    _s->no_memory == (nm) && _s->deferred == (de) &&	\
+		    stats_add_up(_s)) {					\
+		TH_LOG("stats " MP2_STATS_FMT " deferred %llu",	\
+		       (unsigned long long)_s->scanned,			\
+		       (unsigned long long)_s->moved,			\
+		       (unsigned long long)_s->shared,			\
+		       (unsigned long long)_s->busy,			\
+		       (unsigned long long)_s->no_memory,		\
+		       (unsigned long long)_s->deferred);		\
+	}								\
+} while (0)
+
+static char *filled(struct _test_data_lazy *self, unsigned long npages, int node)
+{
+	self->buf = map_filled(npages, node, SEED, &self->len);
+	return self->buf;
+}
+
+/*
+ * Untouched pages stay where they are; a read and a write each move the
+ * page they touch, to the pair's node, with its data.
+ */
+TEST_F(lazy, touched_pages_move_untouched_stay)
+{
+	enum { NPAGES = 64 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	long faults, migrated;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+
+	faults = hint_faults();
+	migrated = vm_event("numa_pages_migrated");
+	touch_read(buf, 16);
+	touch_write(buf + 16 * PAGE, 16);
+	EXPECT_EQ(32, hint_faults() - faults);
+	EXPECT_EQ(32, vm_event("numa_pages_migrated") - migrated);
+	EXPECT_EQ(32, pages_on(0, buf, 32, 2));
+	EXPECT_EQ(32, pages_on(0, buf + 32 * PAGE, 32, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * A touch moves the page to its pair's node, not the toucher's: the
+ * target is another process, whose thread runs on node 1's CPU.
+ */
+TEST_F(lazy, toucher_on_another_node_moves_to_the_pair)
+{
+	enum { NPAGES = 32 };
+	int o[] = { 0 }, n[] = { 2 }, go[2], done[2];
+	struct migrate_pages_stats st;
+	pid_t pid;
+	char c, *buf;
+
+	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = NPAGES * PAGE;
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cpu_set_t set;
+
+		/* The child's own pages, on node 0 until touched. */
+		if (fill_on(buf, NPAGES, 0, SEED) || write(done[1], "r", 1) != 1)
+			_exit(1);
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		if (read(go[0], &c, 1) != 1 ||
+		    sched_setaffinity(0, sizeof(set), &set))
+			_exit(1);
+		touch_read(buf, NPAGES);
+		c = sched_getcpu() == 1 && check_pattern(buf, NPAGES, SEED) == -1 ?
+		    'd' : 'x';
+		if (write(done[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	self->child = pid;
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ('r', c);
+	ASSERT_EQ(0, mp2_call_range(pid, LAZY, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	EXPECT_EQ(0, st.moved);
+	EXPECT_EQ(NPAGES, pages_on(pid, buf, NPAGES, 0));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	EXPECT_EQ('d', c);
+	EXPECT_EQ(NPAGES, pages_on(pid, buf, NPAGES, 2));
+	EXPECT_EQ(0, pages_on(pid, buf, NPAGES, 1));
+}
+
+/* Only pages on a source node are marked: the rest take no fault. */
+TEST_F(lazy, only_source_pages_are_marked)
+{
+	enum { NPAGES = 32 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *buf;
+	long faults;
+
+	buf = map_anon(2 * NPAGES * PAGE, MAP_PRIVATE);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = 2 * NPAGES * PAGE;
+	ASSERT_EQ(0, fill_on(buf, NPAGES, 0, SEED));
+	ASSERT_EQ(0, fill_on(buf + NPAGES * PAGE, NPAGES, 1, SEED));
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+
+	faults = hint_faults();
+	touch_write(buf + NPAGES * PAGE, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf + NPAGES * PAGE, NPAGES, 1));
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(NPAGES, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+	EXPECT_EQ(-1, check_pattern(buf, 2 * NPAGES, SEED));
+}
+
+/*
+ * A lazy map in which a node both receives and gives pages would move a
+ * page again on its next touch: EINVAL, and nothing is marked.
+ */
+TEST_F(lazy, chain_swap_cycle_refused)
+{
+	static const struct {
+		int nr, o[3], n[3];
+	} maps[] = {
+		{ 2, { 0, 1 }, { 1, 2 } },			/* chain */
+		{ 2, { 0, 1 }, { 1, 0 } },			/* swap */
+		{ 3, { 0, 1, 2 }, { 1, 2, 0 } },		/* cycle */
+		{ 2, { 0, MIGRATE_PAGES2_ANY_NODE }, { 1, 0 } },	/* 1 -> 0 -> 1 */
+	};
+	enum { NPAGES = 16 };
+	int o[] = { 0, 2 }, n[] = { 2, 2 };
+	struct migrate_pages_stats st;
+	unsigned int i;
+	long faults;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		memset(&st, 0xff, sizeof(st));
+		EXPECT_EQ(-1, lazy_call(0, maps[i].o, maps[i].n, maps[i].nr,
+					buf, self->len, &st));
+		EXPECT_EQ(EINVAL, errno);
+		/* Refused before anything: stats not written. */
+		EXPECT_EQ(~0ULL, st.deferred);
+	}
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+
+	/* A pair whose source is its destination is not a move. */
+	EXPECT_EQ(0, lazy_call(0, o, n, 2, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+}
+
+/*
+ * Identity pairs clear the map: a page marked before moves nowhere on its
+ * touch, neither to the old pair's node nor to the toucher's.
+ */
+TEST_F(lazy, identity_pairs_clear_the_map)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n[] = { 2 }, same[] = { 0 };
+	struct migrate_pages_stats st;
+	cpu_set_t set, old;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	ASSERT_EQ(0, lazy_call(0, o, same, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, 0, 0, 0, 0, 0, 0);
+	/* From node 1's CPU: a first-touch move would go to node 1. */
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	touch_write(buf, NPAGES);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/* A second lazy call replaces the map: its pairs decide. */
+TEST_F(lazy, second_call_replaces_the_map)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n2[] = { 2 }, n3[] = { 3 };
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n2, 1, buf, self->len, &st));
+	ASSERT_EQ(0, lazy_call(0, o, n3, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	touch_read(buf, NPAGES);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 3));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * DRY_RUN with LAZY counts what would be deferred, marks nothing and
+ * leaves the map as it was.
+ */
+TEST_F(lazy, dry_run_marks_nothing)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n2[] = { 2 }, n3[] = { 3 };
+	struct migrate_pages_stats st;
+	long faults;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(MIGRATE_PAGES2_DRY_RUN, o, n2, 1, buf,
+			       self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+
+	/* The map of a real call stays: the dry run's pairs do not. */
+	ASSERT_EQ(0, lazy_call(0, o, n2, 1, buf, self->len, &st));
+	ASSERT_EQ(0, lazy_call(MIGRATE_PAGES2_DRY_RUN, o, n3, 1, buf,
+			       self->len, &st));
+	touch_read(buf, NPAGES);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+}
+
+/* Only the range is marked; the map's range decides on the touch too. */
+TEST_F(lazy, range)
+{
+	enum { NPAGES = 64 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	long faults;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf + 16 * PAGE, 32 * PAGE, &st));
+	EXPECT_LAZY_STATS(&st, 32, 0, 0, 0, 0, 32);
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(32, hint_faults() - faults);
+	EXPECT_EQ(16, pages_on(0, buf, 16, 0));
+	EXPECT_EQ(32, pages_on(0, buf + 16 * PAGE, 32, 2));
+	EXPECT_EQ(16, pages_on(0, buf + 48 * PAGE, 16, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+static long anon_huge_kb(void)
+{
+	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
+}
+
+/* A THP is marked by its PMD and moves whole on one touch. */
+TEST_F(lazy, thp_moves_whole_on_touch)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *raw, *huge;
+	long faults;
+
+	raw = map_anon(2 * THP, MAP_PRIVATE);
+	ASSERT_NE(NULL, raw);
+	self->buf = raw;
+	self->len = 2 * THP;
+	huge = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, huge, THP, &st));
+	EXPECT_LAZY_STATS(&st, THP / PAGE, 0, 0, 0, 0, THP / PAGE);
+	EXPECT_EQ(THP / PAGE, pages_on(0, huge, THP / PAGE, 0));
+	faults = hint_faults();
+	touch_read(huge + 100 * PAGE, 1);
+	EXPECT_EQ(1, hint_faults() - faults);
+	EXPECT_EQ(THP / PAGE, pages_on(0, huge, THP / PAGE, 2));
+	EXPECT_LE(2048, anon_huge_kb());
+	EXPECT_EQ(0, st.split);
+	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+}
+
+/* A hinting fault cannot move a hugetlb page: the call moves it now. */
+TEST_F(lazy, hugetlb_moved_at_once)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *buf;
+
+	self->hugetlb = true;
+	if (set_node_hugepages(0, 1) || set_node_hugepages(2, 1) ||
+	    node_hugepages(0) < 1 || node_hugepages(2) < 1)
+		SKIP(return, "no 2 MiB hugetlb page on nodes 0 and 2");
+	buf = map_anon(THP, MAP_PRIVATE | MAP_HUGETLB);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = THP;
+	ASSERT_EQ(0, fill_on(buf, THP / PAGE, 0, SEED));
+	ASSERT_EQ(0, page_node(buf));
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, THP, &st));
+	EXPECT_LAZY_STATS(&st, THP / PAGE, THP / PAGE, 0, 0, 0, 0);
+	EXPECT_EQ(2, page_node(buf));
+	EXPECT_EQ(-1, check_pattern(buf, THP / PAGE, SEED));
+}
+
+/*
+ * The shared rule holds: a page mapped by two processes is skipped and
+ * not marked without MOVE_ALL, and marked with it.
+ */
+TEST_F(lazy, shared_pages_marked_only_with_move_all)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	long faults;
+	char *buf;
+
+	buf = map_anon(NPAGES * PAGE, MAP_SHARED);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = NPAGES * PAGE;
+	ASSERT_EQ(0, fill_on(buf, NPAGES, 0, SEED));
+	self->child = spawn_mapper(buf, NPAGES);
+	ASSERT_LT(0, self->child);
+
+	EXPECT_EQ(NPAGES, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, NPAGES, 0, 0, 0);
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+
+	ASSERT_EQ(0, lazy_call(MIGRATE_PAGES2_MOVE_ALL, o, n, 1, buf,
+			       self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(NPAGES, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+	EXPECT_EQ(NPAGES, pages_on(self->child, buf, NPAGES, 2));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * UPDATE_POLICY with LAZY rewrites the policy now: pages faulted in later
+ * and pages moved on their touch agree.
+ */
+TEST_F(lazy, update_policy_now_pages_on_touch)
+{
+	enum { NPAGES = 32 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char pol[64];
+	char *buf;
+
+	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = NPAGES * PAGE;
+	ASSERT_EQ(0, sys_mbind(buf, self->len, MPOL_BIND, 1UL << 0, 0));
+	ASSERT_EQ(0, fill_on(buf, NPAGES / 2, -1, SEED));
+	ASSERT_EQ(NPAGES / 2, pages_on(0, buf, NPAGES / 2, 0));
+	ASSERT_EQ(0, lazy_call(MIGRATE_PAGES2_UPDATE_POLICY, o, n, 1, buf,
+			       self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES / 2, 0, 0, 0, 0, NPAGES / 2);
+	EXPECT_EQ(1, st.policies);
+	policy_at(0, buf, pol, sizeof(pol));
+	EXPECT_STREQ("bind:2", pol);
+	EXPECT_EQ(NPAGES / 2, pages_on(0, buf, NPAGES / 2, 0));
+	/* New pages follow the policy, old ones their pair. */
+	ASSERT_EQ(0, fill_on(buf + NPAGES / 2 * PAGE, NPAGES / 2, -1, SEED));
+	touch_read(buf, NPAGES / 2);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * A touch that cannot move its page (the destination is full) leaves it
+ * where it is, with its data, and the access completes; an ordinary call
+ * moves it once there is room.
+ */
+TEST_F(lazy, full_destination_leaves_the_page)
+{
+	enum { NPAGES = 16, FILLER = 8192 };
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	long faults;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	/* Node 3 full: its huge pages taken, then base pages moved in. */
+	self->hog = true;
+	ASSERT_EQ(0, set_node_hugepages(3, 100000));
+	self->filler = map_filled(FILLER, 0, SEED, &self->filler_len);
+	ASSERT_NE(NULL, self->filler);
+	ASSERT_LE(0, mp2_call_range(0, 0, o, n, 1, self->filler,
+				    self->filler_len, &st));
+	ASSERT_LT(0, st.no_memory);
+
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(NPAGES, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+	/* Not retried: a second touch takes no fault. */
+	touch_read(buf, NPAGES);
+	EXPECT_EQ(NPAGES, hint_faults() - faults);
+
+	munmap(self->filler, self->filler_len);
+	self->filler = NULL;
+	ASSERT_EQ(0, set_node_hugepages(3, 0));
+	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, buf, self->len, &st));
+	EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 3));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * A child forked after the call inherits the marked page tables but not
+ * the map: its touches move nothing (nor toward its own node).  The
+ * parent's map stays, and once the child is gone (its pages mapped once
+ * again) the parent's touch moves them.
+ */
+TEST_F(lazy, fork_after_the_call)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n[] = { 2 }, status;
+	struct migrate_pages_stats st;
+	pid_t pid;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		/* Reads: a write would copy the page, on the child's node. */
+		touch_read(buf, NPAGES);
+		_exit(pages_on(0, buf, NPAGES, 0) == NPAGES &&
+		      check_pattern(buf, NPAGES, SEED) == -1 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+	touch_read(buf, NPAGES);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/* An ordinary call moves what is still marked and leaves the map alone. */
+TEST_F(lazy, ordinary_call_finishes_the_move)
+{
+	enum { NPAGES = 64 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	touch_write(buf, 16);
+	EXPECT_EQ(16, pages_on(0, buf, 16, 2));
+	ASSERT_EQ(0, mp2_call_range(0, 0, o, n, 1, buf, self->len, &st));
+	EXPECT_STATS(&st, NPAGES - 16, NPAGES - 16, 0, 0, 0);
+	EXPECT_EQ(0, st.deferred);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 2));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * With NUMA balancing on, a marked page still goes to its pair's node
+ * (node 3 has no CPUs: balancing itself would never choose it), and the
+ * call marks it whether balancing is on or off.
+ */
+TEST_F(lazy, balancing_on_still_moves_to_the_pair)
+{
+	enum { NPAGES = 32 };
+	int o[] = { 0 }, n[] = { 3 };
+	struct migrate_pages_stats st;
+	cpu_set_t set, old;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, write_file(BALANCING, "1"));
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	touch_write(buf, NPAGES);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 3));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * The map is the target's: an unprivileged caller may not give one to a
+ * process it cannot ptrace (root's), and nothing is marked.
+ */
+TEST_F(lazy, unprivileged_caller_refused)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n[] = { 2 }, status;
+	pid_t pid, me = getpid();
+	long faults;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct migrate_pages_stats st;
+		long r;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		r = mp2_call(me, LAZY, o, n, 1, &st);
+		_exit(r == -1 && errno == EPERM ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	faults = hint_faults();
+	touch_write(buf, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+}
+
+/*
+ * A target that exits or execs with a map drops it with its mm; the call
+ * on a process that has just exec'd finds nothing of the old map.
+ */
+TEST_F(lazy, target_exits_and_execs_with_a_map)
+{
+	enum { NPAGES = 64 };
+	int o[] = { 0 }, n[] = { 2 }, ready[2], go[2], status;
+	struct migrate_pages_stats st;
+	pid_t pid;
+	char c;
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, pipe(ready));
+		ASSERT_EQ(0, pipe(go));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			unsigned long len;
+
+			if (!map_filled(NPAGES, 0, SEED, &len) ||
+			    write(ready[1], "r", 1) != 1 ||
+			    read(go[0], &c, 1) != 1)
+				_exit(1);
+			if (round) {
+				execl("/bin/true", "true", NULL);
+				execl("/bin/busybox", "true", NULL);
+				_exit(3);
+			}
+			_exit(0);
+		}
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		ASSERT_EQ(0, mp2_call(pid, LAZY, o, n, 1, &st));
+		EXPECT_LE(NPAGES, st.deferred);
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(ready[0]);
+		close(ready[1]);
+		close(go[0]);
+		close(go[1]);
+	}
+}
+
+TEST_HARNESS_MAIN
