@@ -68,7 +68,17 @@ FIXTURE_VARIANT_ADD(errors, size_above_nonzero_tail) {
 FIXTURE_VARIANT_ADD(errors, size_above_page) {
 	VALID, .size = PAGE + 8, .err = E2BIG };
 FIXTURE_VARIANT_ADD(errors, unknown_flag) {
-	VALID, .flags = 1ULL << 4, .err = EINVAL };
+	VALID, .flags = 1ULL << 5, .err = EINVAL };
+/* MIGRATE_PAGES2_LAZY: a page moved on one touch would move again on the next. */
+FIXTURE_VARIANT_ADD(errors, lazy_chain) {
+	.flags = MIGRATE_PAGES2_LAZY, .nr_pids = 1, .nr_nodes = 2,
+	.old_nodes = { 0, 1 }, .new_nodes = { 1, 2 }, .err = EINVAL };
+FIXTURE_VARIANT_ADD(errors, lazy_swap) {
+	.flags = MIGRATE_PAGES2_LAZY, .nr_pids = 1, .nr_nodes = 2,
+	.old_nodes = { 0, 1 }, .new_nodes = { 1, 0 }, .err = EINVAL };
+FIXTURE_VARIANT_ADD(errors, lazy_any_node_onto_a_source) {
+	.flags = MIGRATE_PAGES2_LAZY, .nr_pids = 1, .nr_nodes = 2,
+	.old_nodes = { 0, MIGRATE_PAGES2_ANY_NODE }, .new_nodes = { 1, 0 }, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, unknown_high_flag) {
 	VALID, .flags = 1ULL << 63, .err = EINVAL };
 FIXTURE_VARIANT_ADD(errors, nr_pids_zero) {
