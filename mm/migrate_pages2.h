@@ -103,6 +103,8 @@ struct mp2_call {
  * @failed: its part of &mp2_call.failed
  * @gathered: its part of &mp2_call.gathered
  * @stayed: a folio given to migrate_pages() stayed (&mp2_call.stayed)
+ * @split_stayed: migrate_pages() split a large folio of the list being
+ *	counted: what stayed may be its pieces, to be recorded
  */
 struct mp2_batch {
 	struct mp2_call *call;
@@ -124,6 +126,7 @@ struct mp2_batch {
 	unsigned long failed;
 	unsigned long gathered;
 	bool stayed;
+	bool split_stayed;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
