@@ -105,6 +105,8 @@ struct mp2_call {
  * @failed: its part of &mp2_call.failed
  * @gathered: its part of &mp2_call.gathered
  * @stayed: a folio given to migrate_pages() stayed (&mp2_call.stayed)
+ * @split_stayed: migrate_pages() split a large folio of the list being
+ *	counted: what stayed may be its pieces, to be recorded
  * @marks: with MIGRATE_PAGES2_LAZY, the walk deferred a folio, to be
  *	marked for its next touch
  */
@@ -128,6 +130,7 @@ struct mp2_batch {
 	unsigned long failed;
 	unsigned long gathered;
 	bool stayed;
+	bool split_stayed;
 	bool marks;
 };
 

@@ -246,15 +246,22 @@ static struct folio *mp2_take_reserved(struct list_head *reserved,
 	return mp2_alloc_large_light(order, nid);
 }
 
+/* A record's allocation: a helper's may not reclaim (see mp2_alloc_folio()). */
+static gfp_t mp2_gfp_record(const struct mp2_batch *b)
+{
+	return b->by_helper ? GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN :
+			      GFP_KERNEL_ACCOUNT;
+}
+
 /*
  * new_folio_t: a folio on exactly the pair's destination node, or none.  A
  * full destination is an expected outcome, counted as no_memory: no warning.
  * @src is still mapped here (allocation precedes unmapping).  A helper
  * does not reclaim directly: as an io thread it would not be throttled
  * when reclaim makes no progress, so what it cannot allocate for at once
- * (kswapd is woken) is left to the caller (mp2_count_stayed()); a large
- * folio's destination, which alloc_migration_target() would reclaim and
- * compact for, it took beforehand (mp2_reserve_large()).
+ * is left to the caller (mp2_count_stayed()), the record of a moved folio
+ * included; a large folio's destination, which alloc_migration_target()
+ * would reclaim and compact for, it took beforehand (mp2_reserve_large()).
  */
 static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 {
@@ -283,8 +290,12 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 		return dst;
 	/* The new folio will hold @src's mapping and index. */
 	if (xa_is_err(xa_store(&call->seen, folio_pfn(dst), mp2_tag(src),
-			       GFP_KERNEL_ACCOUNT))) {
+			       mp2_gfp_record(b)))) {
 		folio_put(dst);
+		if (b->by_helper) {
+			b->nomem = src;
+			return NULL;
+		}
 		b->err = -ENOMEM;
 		return NULL;
 	}
@@ -295,15 +306,28 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 
 /*
  * free_folio_t: a destination folio the move did not use.  Its pfn is free
- * again, and the target may fault a page onto it: forget it.
+ * again, and the target may fault a page onto it: forget it.  A helper's
+ * large destination is given back and taken again at once, where it is
+ * most likely to be found (the per-CPU lists hold a freed THP): a large
+ * folio tried again must not find its reservation gone, or migrate_pages()
+ * would split it.
  */
 static void mp2_free_folio(struct folio *dst, unsigned long private)
 {
 	struct mp2_batch *b = (struct mp2_batch *)private;
+	unsigned int order = folio_order(dst);
+	int nid = folio_nid(dst);
+	bool refill;
 
 	if (b->call->track_moved)
 		xa_erase(&b->call->seen, folio_pfn(dst));
+	refill = b->reserved && order && !folio_test_hugetlb(dst);
 	folio_put(dst);
+	if (refill) {
+		dst = mp2_alloc_large_light(order, nid);
+		if (dst)
+			list_add(&dst->lru, b->reserved);
+	}
 }
 
 static unsigned long mp2_list_pages(struct list_head *folios)
@@ -314,6 +338,27 @@ static unsigned long mp2_list_pages(struct list_head *folios)
 	list_for_each_entry(folio, folios, lru)
 		nr += folio_nr_pages(folio);
 	return nr;
+}
+
+/*
+ * A folio that stayed after a large folio of its list was split: maybe
+ * one of its pieces, which the walk can meet again through the rest of
+ * the large folio's mappings, mapped once and on the LRU now.  Recorded,
+ * the walk skips it: it was counted, and tried, once.  A record that
+ * cannot be had fails the call (-ENOMEM) rather than count a page twice.
+ */
+static void mp2_record_piece(struct mp2_batch *b, struct folio *folio)
+{
+	struct mp2_call *call = b->call;
+
+	if (folio_test_large(folio))
+		return;
+	if (xa_is_err(xa_store(&call->seen, folio_pfn(folio), mp2_tag(folio),
+			       mp2_gfp_record(b)))) {
+		b->err = -ENOMEM;
+		return;
+	}
+	WRITE_ONCE(call->pieces_recorded, true);
 }
 
 /*
@@ -330,6 +375,8 @@ static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
 	struct folio *folio, *next;
 
 	list_for_each_entry_safe(folio, next, stayed, lru) {
+		if (b->split_stayed)
+			mp2_record_piece(b, folio);
 		no_memory |= folio == b->nomem;
 		if (!no_memory)
 			b->stats.busy += folio_nr_pages(folio);
@@ -345,7 +392,11 @@ static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
  * before migrate_pages() sees them: it splits a large folio it gets no
  * destination for, so a large folio the helper finds no room for without
  * reclaim or compaction goes whole to the caller, whose allocation may
- * reclaim and compact.  Hugetlb folios come from the pool as they are.
+ * reclaim and compact.  A partly mapped folio is split before its
+ * destination is asked for: none is taken for it.  Hugetlb folios go to
+ * the caller: a destination outside the node's pool is a surplus page
+ * allocated with reclaim whatever the helper's mask says
+ * (htlb_modify_alloc_mask()).
  */
 static void mp2_reserve_large(struct mp2_batch *b, struct list_head *to_node,
 			      int nid, struct list_head *reserved)
@@ -353,8 +404,12 @@ static void mp2_reserve_large(struct mp2_batch *b, struct list_head *to_node,
 	struct folio *folio, *next, *dst;
 
 	list_for_each_entry_safe(folio, next, to_node, lru) {
-		if (!folio_test_large(folio) || folio_test_hugetlb(folio))
+		if (!folio_test_large(folio) || folio_test_partially_mapped(folio))
 			continue;
+		if (folio_test_hugetlb(folio)) {
+			list_move_tail(&folio->lru, &b->for_caller);
+			continue;
+		}
 		dst = mp2_alloc_large_light(folio_order(folio), nid);
 		if (dst)
 			list_add_tail(&dst->lru, reserved);
@@ -408,13 +463,16 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	mp2_free_reserved(b);
 	b->stats.moved += counts.nr_succeeded;
 	b->stats.split += counts.nr_split;
-	mp2_count_stayed(b, &to_node);
+	/* migrate_pages(2)'s count: what stayed of migrate_pages()'s list. */
 	if (rc >= 0) {
 		b->gathered += counts.nr_failed;
 		b->stayed |= !list_empty(&to_node);
 	} else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err) {
 		b->err = -ENOMEM;
 	}
+	b->split_stayed = counts.nr_split;
+	mp2_count_stayed(b, &to_node);
+	b->split_stayed = false;
 	list_splice_tail_init(&to_node, left);
 }
 

@@ -1003,4 +1003,66 @@ TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 	}
 }
 
+/*
+ * Hugetlb pages toward a node with an empty pool and no free memory: each
+ * destination is a surplus huge page, which the allocator reclaims and
+ * compacts for whatever the mask of the thread asking
+ * (htlb_modify_alloc_mask()).  Helpers leave hugetlb pages to the caller:
+ * the reclaim and compaction events are the caller's, and each page is
+ * where the counts say.  Seen failing before the fix, with helpers:
+ * helpers' reclaim and compaction events 9 for 4 huge pages.
+ */
+TEST_F_TIMEOUT(counts, hugetlb_toward_full_node_allocated_by_caller_only, 300)
+{
+	enum { NR_HUGE = 4, NPAGES = NR_HUGE * THP / PAGE };
+	int o[] = { 0 }, n[] = { 3 }, fd;
+	unsigned long mask = 1UL << 3, nfill, by_caller, by_helpers;
+	unsigned long counts[MAX_TEST_NODES];
+	struct migrate_pages_stats st;
+	char *filler;
+
+	if (access(COMPACT_EVENT, W_OK) || access(RECLAIM_EVENT, W_OK))
+		SKIP(return, "tracefs or the compaction and reclaim events are missing");
+	ASSERT_EQ(0, set_node_hugepages(3, 0));
+	self->hog_node = 0;
+	if (set_node_hugepages(0, NR_HUGE) || node_hugepages(0) < NR_HUGE)
+		SKIP(return, "no %d hugetlb pages on node 0", NR_HUGE);
+	self->len = NR_HUGE * THP;
+	self->buf = map_anon(self->len, MAP_PRIVATE | MAP_HUGETLB);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, fill_on(self->buf, NPAGES, 0, SEED));
+	/* Node 3 full of base pages: a preferred policy falls back once it is. */
+	nfill = node_free_pages(3) + 16384;
+	filler = map_anon(nfill * PAGE, MAP_PRIVATE);
+	ASSERT_NE(NULL, filler);
+	ASSERT_EQ(0, madvise(filler, nfill * PAGE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, sys_set_mempolicy(MPOL_PREFERRED, &mask, sizeof(mask) * 8 + 1));
+	memset(filler, 1, nfill * PAGE);
+	ASSERT_EQ(0, bind_to(-1));
+
+	fd = open("/sys/kernel/tracing/trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_file(COMPACT_EVENT, "1"));
+	ASSERT_EQ(0, write_file(RECLAIM_EVENT, "1"));
+	ASSERT_LE(0, mp2_call_range(0, 0, o, n, 1, self->buf, self->len, &st));
+	write_file(COMPACT_EVENT, "0");
+	write_file(RECLAIM_EVENT, "0");
+	stalls(&by_caller, &by_helpers);
+	munmap(filler, nfill * PAGE);
+
+	EXPECT_TRUE(stats_add_up(&st));
+	EXPECT_EQ(NPAGES, st.scanned);
+	EXPECT_EQ(0, st.busy);
+	ASSERT_EQ(0, count_nodes(0, self->buf, NPAGES, counts));
+	EXPECT_EQ(st.moved, counts[3]);
+	EXPECT_EQ(st.no_memory, counts[0]);
+	EXPECT_EQ(-1, check_pattern(self->buf, NPAGES, SEED));
+	/* The node was full enough that the allocations had to reclaim. */
+	EXPECT_LT(0, by_caller);
+	EXPECT_EQ(0, by_helpers) {
+		TH_LOG("helpers stalled %lu times, the caller %lu", by_helpers, by_caller);
+	}
+}
+
 TEST_HARNESS_MAIN
