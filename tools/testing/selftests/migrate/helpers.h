@@ -251,6 +251,12 @@ static inline long read_key(const char *file, const char *key)
 	return val;
 }
 
+/* This process's THPs, in KiB: are they still huge? */
+static inline long anon_huge_kb(void)
+{
+	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
+}
+
 /*
  * Pages isolated from the LRU now, all nodes: nr_isolated_anon and
  * nr_isolated_file, with the per-CPU counts folded in first.  -1 if that

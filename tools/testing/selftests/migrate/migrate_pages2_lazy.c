@@ -103,6 +103,21 @@ static void touch_write(char *buf, unsigned long npages)
 	}
 }
 
+/* Write each page once from @cpu, as touch_write() does; 0, or -1. */
+static int touch_write_on_cpu(char *buf, unsigned long npages, int cpu)
+{
+	cpu_set_t set, old;
+
+	if (sched_getaffinity(0, sizeof(old), &old))
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -1;
+	touch_write(buf, npages);
+	return sched_setaffinity(0, sizeof(old), &old);
+}
+
 static long lazy_call(uint64_t flags, const int *o, const int *n, int nr,
 		      void *start, unsigned long len,
 		      struct migrate_pages_stats *st)
@@ -295,7 +310,6 @@ TEST_F(lazy, identity_pairs_clear_the_map)
 	enum { NPAGES = 16 };
 	int o[] = { 0 }, n[] = { 2 }, same[] = { 0 };
 	struct migrate_pages_stats st;
-	cpu_set_t set, old;
 	char *buf = filled(self, NPAGES, 0);
 
 	ASSERT_NE(NULL, buf);
@@ -304,12 +318,7 @@ TEST_F(lazy, identity_pairs_clear_the_map)
 	ASSERT_EQ(0, lazy_call(0, o, same, 1, buf, self->len, &st));
 	EXPECT_LAZY_STATS(&st, 0, 0, 0, 0, 0, 0);
 	/* From node 1's CPU: a first-touch move would go to node 1. */
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
-	touch_write(buf, NPAGES);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, touch_write_on_cpu(buf, NPAGES, 1));
 	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
 	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
 }
@@ -379,11 +388,6 @@ TEST_F(lazy, range)
 	EXPECT_EQ(32, pages_on(0, buf + 16 * PAGE, 32, 2));
 	EXPECT_EQ(16, pages_on(0, buf + 48 * PAGE, 16, 0));
 	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
-}
-
-static long anon_huge_kb(void)
-{
-	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
 }
 
 /* A THP is marked by its PMD and moves whole on one touch. */
@@ -618,19 +622,13 @@ TEST_F(lazy, balancing_on_still_moves_to_the_pair)
 	enum { NPAGES = 32 };
 	int o[] = { 0 }, n[] = { 3 };
 	struct migrate_pages_stats st;
-	cpu_set_t set, old;
 	char *buf = filled(self, NPAGES, 0);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, write_file(BALANCING, "1"));
 	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
 	EXPECT_LAZY_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
-	touch_write(buf, NPAGES);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, touch_write_on_cpu(buf, NPAGES, 1));
 	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 3));
 	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
 }

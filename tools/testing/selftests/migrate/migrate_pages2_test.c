@@ -507,11 +507,6 @@ TEST_F(mp2, pidfd_target)
 }
 
 /* Rule 5: THP moved whole when the destination has a huge page free. */
-static long anon_huge_kb(void)
-{
-	return read_key("/proc/self/smaps_rollup", "AnonHugePages:");
-}
-
 TEST_F(mp2, thp_moved_whole)
 {
 	int o[] = { 0 }, n[] = { 1 };
