@@ -253,15 +253,20 @@ static int mp2_no_mm(struct task_struct *task, bool pidfd)
  * mm_access(), so an exec cannot slip between the check and the walk.
  * mm_access() also lets a perfmon_capable() caller read any mm; moving
  * pages is not reading them, so ptrace_may_access() decides alone, as it
- * does for migrate_pages(2).  Rewriting a target's policies changes how
- * it behaves from then on: that takes the right to attach, not to read.
+ * does for migrate_pages(2).  Rewriting a target's policies, or leaving
+ * it a lazy map that steers its hinting faults until it execs, changes
+ * how it behaves from then on: that takes the right to attach, not to
+ * read (a dry run changes nothing).
  */
 static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 				    struct task_struct *task)
 {
+	bool lasting = call->flags & MIGRATE_PAGES2_UPDATE_POLICY ||
+		       (call->flags & (MIGRATE_PAGES2_LAZY | MIGRATE_PAGES2_DRY_RUN)) ==
+		       MIGRATE_PAGES2_LAZY;
+	unsigned int mode = lasting ? PTRACE_MODE_ATTACH_REALCREDS :
+				      PTRACE_MODE_READ_REALCREDS;
 	struct mm_struct *mm;
-	unsigned int mode = call->flags & MIGRATE_PAGES2_UPDATE_POLICY ?
-			    PTRACE_MODE_ATTACH_REALCREDS : PTRACE_MODE_READ_REALCREDS;
 	nodemask_t allowed;
 	int err;
 

@@ -9,9 +9,10 @@
  * pages: their PTEs and PMDs become PROT_NONE, so that the next access
  * takes a NUMA hinting fault.  do_numa_page() and do_huge_pmd_numa_page()
  * ask numa_migrate_check(), which asks mp2_lazy_target() for a target
- * that has ever had a map, where the folio goes: to the map's destination
- * for a folio on one of its sources in its range, and the fault migrates
- * it as NUMA balancing's would (migrate_misplaced_folio()).
+ * that has ever had a map (or whose parent had one when it forked), where
+ * the folio goes: to the map's destination for a folio on one of its
+ * sources in its range, and the fault migrates it as NUMA balancing's
+ * would (migrate_misplaced_folio()); any other folio nowhere.
  *
  * Called by the syscall (the map), the batch's walk (what is marked) and
  * the hinting fault (where a page goes); it calls mempolicy and mprotect,
@@ -20,11 +21,11 @@
 
 #include <linux/memcontrol.h>
 #include <linux/mempolicy.h>
+#include <linux/pgtable.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
-#include <linux/sched/sysctl.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
 #include <asm/tlb.h>
@@ -60,6 +61,33 @@ bool mp2_lazy_markable(struct folio *folio, struct vm_area_struct *vma)
 	return mp2_lazy_vma(vma) && folio_hint_can_migrate(folio, vma);
 }
 
+static void mp2_lazy_mark_span(struct vm_area_struct *vma, unsigned long start,
+			       unsigned long end)
+{
+	struct mmu_gather tlb;
+	long nr;
+
+	if (start >= end)
+		return;
+	tlb_gather_mmu(&tlb, vma->vm_mm);
+	nr = change_protection(&tlb, vma, start, end,
+			       MM_CP_PROT_NUMA | MM_CP_LAZY_MIGRATE);
+	tlb_finish_mmu(&tlb);
+	if (nr > 0)
+		count_vm_numa_events(NUMA_PTE_UPDATES, nr);
+}
+
+/*
+ * Is @addr of @vma mapped by a huge PMD?  change_protection() splits a
+ * huge PMD that its span covers in part.
+ */
+static bool mp2_huge_pmd_at(struct vm_area_struct *vma, unsigned long addr)
+{
+	pmd_t *pmd = mm_find_pmd(vma->vm_mm, addr);
+
+	return pmd && pmd_trans_huge(pmdp_get_lockless(pmd));
+}
+
 /**
  * mp2_lazy_mark - mark what a batch's walk left to the next touch
  * @mm: the mm walked, its mmap lock held for reading
@@ -67,33 +95,40 @@ bool mp2_lazy_markable(struct folio *folio, struct vm_area_struct *vma)
  * @end: where it stopped
  *
  * change_protection() makes PROT_NONE the mappings that the map of @mm
- * chooses (folio_can_map_lazy()): what the walk counted as deferred.  The
- * span is widened to whole PMDs, so that a huge PMD at either end is
- * marked whole and not split; the map's range still decides which folios
- * are marked, and a mapping already PROT_NONE is left as it is.
+ * chooses (folio_can_map_lazy()): what the walk counted as deferred.  It
+ * marks [@start, @end) page by page, except that a huge PMD the span
+ * covers in part (at the call's range ends: batches end before a folio)
+ * is marked whole rather than split; the map's range decides that it is
+ * covered.  A mapping already PROT_NONE is left as it is.
  *
  * Context: process context, @mm's mmap lock held for reading.
  */
 void mp2_lazy_mark(struct mm_struct *mm, unsigned long start,
 		   unsigned long end)
 {
-	VMA_ITERATOR(vmi, mm, ALIGN_DOWN(start, PMD_SIZE));
+	VMA_ITERATOR(vmi, mm, start);
 	struct vm_area_struct *vma;
-	struct mmu_gather tlb;
-	long nr;
 
-	end = ALIGN(end, PMD_SIZE);
 	for_each_vma_range(vmi, vma, end) {
+		unsigned long s = max(start, vma->vm_start);
+		unsigned long e = min(end, vma->vm_end);
+		unsigned long head = ALIGN_DOWN(s, PMD_SIZE);
+		unsigned long tail = ALIGN_DOWN(e - 1, PMD_SIZE);
+
 		if (!mp2_lazy_vma(vma))
 			continue;
-		tlb_gather_mmu(&tlb, mm);
-		nr = change_protection(&tlb, vma,
-				       max(ALIGN_DOWN(start, PMD_SIZE), vma->vm_start),
-				       min(end, vma->vm_end),
-				       MM_CP_PROT_NUMA | MM_CP_LAZY_MIGRATE);
-		tlb_finish_mmu(&tlb);
-		if (nr > 0)
-			count_vm_numa_events(NUMA_PTE_UPDATES, nr);
+		if (head != s && mp2_huge_pmd_at(vma, s)) {
+			mp2_lazy_mark_span(vma, max(head, vma->vm_start),
+					   min(head + PMD_SIZE, vma->vm_end));
+			s = min(head + PMD_SIZE, e);
+		}
+		if (s < e && e != tail + PMD_SIZE && tail >= s &&
+		    mp2_huge_pmd_at(vma, e - 1)) {
+			mp2_lazy_mark_span(vma, max(tail, vma->vm_start),
+					   min(tail + PMD_SIZE, vma->vm_end));
+			e = tail;
+		}
+		mp2_lazy_mark_span(vma, s, e);
 	}
 }
 
@@ -180,14 +215,15 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
  * @vmf: the fault, in an mm that has or had a lazy map
  * @addr: the address of the folio's mapping (of its PMD for a huge PMD)
  *
- * A folio the map covers (on one of its sources, mapped in its range) goes
- * to its pair's destination, and nowhere if it has become shared since
- * the call and the map does not move shared folios.  Any other folio is
- * placed as without a map: by the memory policy when NUMA balancing is
- * on; when it is off, no hinting fault would have been taken but for a
- * mark that outlived its map (a map replaced or cleared, a child forked
- * with its parent's marks), and the fault moves nothing: it must not turn
- * into a move toward the touching thread's node.
+ * A folio the map covers (on one of its sources, the faulting page in its
+ * range, or for a huge PMD any of it) goes to its pair's destination, and
+ * nowhere if it has become shared since the call and the map does not
+ * move shared folios.  Any other folio goes nowhere, NUMA balancing on or
+ * off: its mark may have outlived its map (a map replaced or cleared, a
+ * child forked with its parent's marks), and such a fault must not turn
+ * into a move toward the touching thread's node, which mpol_misplaced()
+ * makes for a task early in its life.  So a process that has had a map
+ * leaves NUMA balancing no pages to move but the map's, until it execs.
  *
  * Context: the hinting fault, under the page table lock.
  * Return: the node to move the folio to, or NUMA_NO_NODE.
@@ -195,19 +231,17 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 int mp2_lazy_target(struct folio *folio, struct vm_fault *vmf,
 		    unsigned long addr)
 {
+	/* A PTE fault is about its page, a PMD fault (no PTE) its folio. */
+	unsigned long size = vmf->pte ? PAGE_SIZE : folio_size(folio);
 	struct mp2_lazy_map *map;
 	int nid = NUMA_NO_NODE;
-	bool covered;
 
 	rcu_read_lock();
 	map = rcu_dereference(vmf->vma->vm_mm->lazy_map);
-	covered = map && mp2_lazy_dest(map, folio, addr) != NUMA_NO_NODE;
-	if (covered && (map->move_all || !folio_maybe_mapped_shared(folio)))
-		nid = mp2_lazy_dest(map, folio, addr);
+	if (map && (map->move_all || !folio_maybe_mapped_shared(folio)))
+		nid = mp2_lazy_dest(map, folio, addr, size);
 	rcu_read_unlock();
-	if (covered || !sysctl_numa_balancing_mode)
-		return nid;
-	return mpol_misplaced(folio, vmf, addr);
+	return nid;
 }
 
 /**

@@ -724,7 +724,9 @@ static void print_json_nodes(const struct placement *pl)
  */
 struct finish {
 	double after;		/* seconds from the lazy call to the ordinary one */
-	unsigned long touched;	/* pages on the destinations by then, moved by touches */
+	/* pages the destinations gained by then: the job's touches, what the
+	 * lazy call moved at once, pages the job allocated there */
+	unsigned long gained;
 	long left;		/* the ordinary call's return */
 	double secs;		/* its duration */
 	struct migrate_pages_stats st;
@@ -732,8 +734,8 @@ struct finish {
 
 static void print_json_finish(const struct finish *fin)
 {
-	printf("\"finish\":{\"after_s\":%.3f,\"moved_by_touch\":%lu,\"left\":%ld,",
-	       fin->after, fin->touched, fin->left);
+	printf("\"finish\":{\"after_s\":%.3f,\"gained_on_destinations\":%lu,\"left\":%ld,",
+	       fin->after, fin->gained, fin->left);
 	printf("\"seconds\":%.6f,\"stats\":{\"scanned\":%llu,\"moved\":%llu,", fin->secs,
 	       (unsigned long long)fin->st.scanned, (unsigned long long)fin->st.moved);
 	printf("\"shared\":%llu,\"busy\":%llu,\"no_memory\":%llu,\"split\":%llu}},",
@@ -795,7 +797,7 @@ static void print_text(const struct request *req, long left,
 		       req->flags & MIGRATE_PAGES2_DRY_RUN ? " (dry run: counted only)" : "");
 	if (fin) {
 		printf("after %.1f s: %lu pages on the destination nodes, %s\n",
-		       fin->after, fin->touched, "moved by the job's touches;");
+		       fin->after, fin->gained, "more than before the call;");
 		printf("then an ordinary call moved the rest:\n");
 		st = &fin->st;
 		left = fin->left;
@@ -998,7 +1000,7 @@ static void finish_lazy(struct request *req, const struct placement *before,
 		read_placement(req->pids[i], &now_pl);
 		for (n = 0; n < MAX_NODES; n++)
 			if (w.to[n] && now_pl.pages[n] > before[i].pages[n])
-				fin->touched += now_pl.pages[n] - before[i].pages[n];
+				fin->gained += now_pl.pages[n] - before[i].pages[n];
 	}
 	req->flags &= ~MIGRATE_PAGES2_LAZY;
 	t0 = now();

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 
 #include "../kselftest_harness.h"
 #include "helpers.h"
@@ -417,6 +418,153 @@ TEST_F(lazy, thp_moves_whole_on_touch)
 	EXPECT_LE(2048, anon_huge_kb());
 	EXPECT_EQ(0, st.split);
 	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+}
+
+/*
+ * A THP whose second half is unmapped is mapped by PTEs over its first
+ * half only; the range starts after it.  The folio is not in the range:
+ * not counted, not marked, and a touch of it moves nothing.  Pages in
+ * the range beside it move on their touch.
+ */
+TEST_F(lazy, large_folio_beside_the_range_not_marked)
+{
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *raw, *huge, *beside;
+	long faults;
+
+	raw = map_anon(2 * THP, MAP_PRIVATE);
+	ASSERT_NE(NULL, raw);
+	self->buf = raw;
+	self->len = 2 * THP;
+	huge = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
+	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	ASSERT_EQ(0, munmap(huge + THP / 2, THP / 2));
+	beside = mmap(huge + THP * 3 / 4, THP / 4, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(huge + THP * 3 / 4, beside);
+	ASSERT_EQ(0, fill_on(beside, THP / 4 / PAGE, 0, SEED));
+
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, beside, THP / 4, &st));
+	EXPECT_LAZY_STATS(&st, THP / 4 / PAGE, 0, 0, 0, 0, THP / 4 / PAGE);
+	faults = hint_faults();
+	touch_read(huge, THP / 2 / PAGE);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(THP / 2 / PAGE, pages_on(0, huge, THP / 2 / PAGE, 0));
+	touch_read(beside, THP / 4 / PAGE);
+	EXPECT_EQ(THP / 4 / PAGE, hint_faults() - faults);
+	EXPECT_EQ(THP / 4 / PAGE, pages_on(0, beside, THP / 4 / PAGE, 2));
+	EXPECT_EQ(-1, check_pattern(huge, THP / 2 / PAGE, SEED));
+	EXPECT_EQ(-1, check_pattern(beside, THP / 4 / PAGE, SEED));
+}
+
+/*
+ * With NUMA balancing on, a mark that outlived its map still moves
+ * nothing: neither after the map is replaced by one that does not cover
+ * the page, nor in a child forked after the call.  Balancing would move
+ * a young task's page to the touching CPU's node on first touch.
+ */
+TEST_F(lazy, stale_marks_move_nothing_with_balancing_on)
+{
+	enum { NPAGES = 16 };
+	int o[] = { 0 }, n[] = { 3 }, o1[] = { 1 }, status;
+	struct migrate_pages_stats st;
+	pid_t pid;
+	char *buf = filled(self, NPAGES, 0);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, write_file(BALANCING, "1"));
+	/* A child forked after the call: the marks, no map. */
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		touch_read(buf, NPAGES);
+		_exit(pages_on(0, buf, NPAGES, 0) == NPAGES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The map replaced by one of another source: the marks stay. */
+	ASSERT_EQ(0, lazy_call(0, o1, n, 1, buf, self->len, &st));
+	ASSERT_EQ(0, touch_write_on_cpu(buf, NPAGES, 1));
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * As nobody, under Yama's ptrace_scope = 2 (attach only with
+ * CAP_SYS_PTRACE): a child's pages move, a dry run counts them, but a
+ * lazy map, which steers the child's faults from then on, is refused and
+ * nothing is marked.  Returns 0, or the failed step.
+ */
+static int attach_case(void)
+{
+	int o[] = { 0 }, n[] = { 2 }, ready[2], ret = 0;
+	struct migrate_pages_stats st;
+	unsigned long len;
+	char *buf, c;
+	pid_t pid;
+
+	if (setgid(65534) || setuid(65534) || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return 1;
+	buf = map_anon(32 * PAGE, MAP_PRIVATE);
+	if (!buf || pipe(ready))
+		return 2;
+	len = 32 * PAGE;
+	pid = fork();
+	if (!pid) {
+		if (fill_on(buf, 32, 0, SEED) || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (pid < 0 || read(ready[0], &c, 1) != 1)
+		return 3;
+	if (mp2_call_range(pid, LAZY, o, n, 1, buf, len, &st) != -1 || errno != EPERM)
+		ret = 4;
+	else if (mp2_call_range(pid, LAZY | MIGRATE_PAGES2_DRY_RUN, o, n, 1, buf, len,
+				&st) || st.deferred != 32)
+		ret = 5;
+	if (!ret && mp2_call_range(pid, 0, o, n, 1, buf, len, &st))
+		ret = 6;
+	else if (!ret && (pages_on(pid, buf, 32, 2) != 32 || st.moved != 32))
+		ret = 7;
+	reap(pid);
+	return ret;
+}
+
+TEST_F(lazy, lazy_map_needs_ptrace_attach)
+{
+	const char *scope = "/proc/sys/kernel/yama/ptrace_scope";
+	char old[16] = "";
+	int status, fd;
+	pid_t pid;
+
+	fd = open(scope, O_RDONLY);
+	ASSERT_LE(0, fd) {
+		TH_LOG("no %s: the test config has CONFIG_SECURITY_YAMA", scope);
+	}
+	ASSERT_LT(0, read(fd, old, sizeof(old) - 1));
+	close(fd);
+	ASSERT_EQ(0, write_file(scope, "2"));
+	pid = fork();
+	if (!pid)
+		_exit(attach_case());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, write_file(scope, old));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("step %d of attach_case() failed", WEXITSTATUS(status));
+	}
 }
 
 /* A hinting fault cannot move a hugetlb page: the call moves it now. */

@@ -458,7 +458,7 @@ TEST_F(cli, lazy_finish_after_moves_the_rest)
 		TH_LOG("output: %s", self->out);
 	}
 	EXPECT_EQ(NPAGES, json_number(self->out, "deferred"));
-	EXPECT_EQ(0, json_number(self->out, "moved_by_touch"));
+	EXPECT_EQ(0, json_number(self->out, "gained_on_destinations"));
 	ASSERT_NE(NULL, strstr(self->out, "\"finish\":"));
 	EXPECT_EQ(NPAGES, json_number(strstr(self->out, "\"finish\":"), "moved"));
 	EXPECT_EQ(0, json_number(self->out, "left"));
