@@ -234,6 +234,9 @@ static long call(pid_t pid, int to, uint64_t flags, unsigned int workers)
 		.old_nodes = (uintptr_t)old,
 		.new_nodes = (uintptr_t)new,
 		.stats = (uintptr_t)&st,
+		/* The job's chunks: the rest of it is shared with this process. */
+		.start = (uintptr_t)job,
+		.len = WORKERS * chunk_pages * PAGE,
 		.nr_pids = 1,
 		.nr_nodes = 2,
 		.workers = workers,
