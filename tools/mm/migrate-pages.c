@@ -724,8 +724,10 @@ static void print_json_nodes(const struct placement *pl)
  */
 struct finish {
 	double after;		/* seconds from the lazy call to the ordinary one */
-	/* pages the destinations gained by then: the job's touches, what the
-	 * lazy call moved at once, pages the job allocated there */
+	/*
+	 * pages the destinations gained by then: the job's touches, what the
+	 * lazy call moved at once, pages the job allocated there
+	 */
 	unsigned long gained;
 	long left;		/* the ordinary call's return */
 	double secs;		/* its duration */
