@@ -104,11 +104,14 @@ def build_tools():
 		    'patched kernel first' % hdrs)
 	deps = [os.path.join(hdrs, 'linux', 'migrate_pages2.h')] + \
 		glob.glob(os.path.join(hdrs, 'asm', 'unistd*.h'))
+	# The benchmarks' shared header (harness/bench/bench.h) and the like.
+	local = {src: glob.glob(os.path.join(TOP, os.path.dirname(src), '*.h'))
+		 for _, src in GUEST_TOOLS}
 	for name, src in GUEST_TOOLS:
 		out = os.path.join(bindir, name)
 		srcpath = os.path.join(TOP, src)
 		if not os.path.exists(out) or any(os.path.getmtime(out) < os.path.getmtime(d)
-						  for d in [srcpath] + deps):
+						  for d in [srcpath] + local[src] + deps):
 			run([state.ARCH.cc, '-static', '-pthread', '-O2', '-Wall', '-Wextra', '-Werror',
 			     '-isystem', hdrs, '-o', out, srcpath])
 		files.append(('/bin/' + name, out))

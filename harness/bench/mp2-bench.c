@@ -37,32 +37,9 @@
  *   -p profiles each sample (a kernel with CONFIG_FUNCTION_PROFILER).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/mempolicy.h>
-#include <linux/types.h>
-#include <linux/migrate_pages2.h>
+#include "bench.h"
 
-#ifndef __NR_migrate_pages2
-#error "migrate_pages2 needs the kernel's UAPI headers: make headers_install"
-#endif
-
-#define PAGE		4096UL
-#define MIB		(1024UL * 1024)
 #define GIB		(1024 * MIB)
-#define BASE		0x100000000000UL	/* where job regions live */
 #define MAX_REGIONS	3
 #define MAX_PROCS	8
 #define MAX_CALLS	3
@@ -156,26 +133,12 @@ static const struct scenario scenarios[] = {
 static unsigned long scale = 1;
 static const char *only_methods;	/* -m: a comma-separated list, or NULL */
 
-static void die(const char *what)
-{
-	fprintf(stderr, "mp2-bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static void fail(const char *fmt, const char *id, unsigned long n)
 {
 	fprintf(stderr, "mp2-bench: scenario %s: ", id);
 	fprintf(stderr, fmt, n);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Where the current scenario's regions are, and their sizes (scaled). */

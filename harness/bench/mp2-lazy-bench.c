@@ -30,31 +30,8 @@
  * Usage: mp2-lazy-bench [-r reps] [-s scale]
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/mempolicy.h>
-#include <linux/types.h>
-#include <linux/migrate_pages2.h>
+#include "bench.h"
 
-#ifndef __NR_migrate_pages2
-#error "migrate_pages2 needs the kernel's UAPI headers: make headers_install"
-#endif
-
-#define PAGE		4096UL
-#define MIB		(1024UL * 1024)
-#define BASE		0x100000000000UL
 #define WORKERS		4
 #define JOB_MIB		256
 
@@ -74,20 +51,6 @@ struct board {
 static struct board *board;
 static unsigned long chunk_pages;	/* per worker: hot half, then cold half */
 static char *job;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "mp2-lazy-bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static char *page_of(int worker, unsigned long i)
 {

@@ -27,6 +27,7 @@
 #endif
 
 #define PAGE		4096UL
+#define THP		(2UL << 20)
 #define MAX_TEST_NODES	4
 
 #ifndef ARRAY_SIZE
@@ -359,39 +360,44 @@ static inline bool stats_add_up(const struct migrate_pages_stats *st)
 
 /*
  * Are a call's counts exactly want[] (scanned, moved, shared, busy,
- * no_memory), and do they add up?  A dry run moves nothing: its counts
- * are only compared.
+ * no_memory, deferred), and do they add up?  A dry run moves nothing:
+ * its counts are only compared.
  */
 static inline bool stats_are(const struct migrate_pages_stats *st,
-			     const unsigned long long want[5], bool dry)
+			     const unsigned long long want[6], bool dry)
 {
 	return st->scanned == want[0] && st->moved == want[1] &&
 	       st->shared == want[2] && st->busy == want[3] &&
-	       st->no_memory == want[4] && (dry || stats_add_up(st));
+	       st->no_memory == want[4] && st->deferred == want[5] &&
+	       (dry || stats_add_up(st));
 }
 
 #define MP2_STATS_FMT	"scanned %llu moved %llu shared %llu busy %llu no_memory %llu"
 
 #define __EXPECT_STATS(st, dry, ...) do {				\
 	const struct migrate_pages_stats *_st = (st);			\
-	const unsigned long long _want[5] = { __VA_ARGS__ };		\
+	const unsigned long long _want[6] = { __VA_ARGS__ };		\
 									\
 	EXPECT_TRUE(stats_are(_st, _want, dry)) {			\
-		TH_LOG("stats " MP2_STATS_FMT ", expected " MP2_STATS_FMT, \
+		TH_LOG("stats " MP2_STATS_FMT " deferred %llu, expected " \
+		       MP2_STATS_FMT " deferred %llu",			\
 		       (unsigned long long)_st->scanned,		\
 		       (unsigned long long)_st->moved,			\
 		       (unsigned long long)_st->shared,			\
 		       (unsigned long long)_st->busy,			\
 		       (unsigned long long)_st->no_memory,		\
-		       _want[0], _want[1], _want[2], _want[3], _want[4]); \
+		       (unsigned long long)_st->deferred,		\
+		       _want[0], _want[1], _want[2], _want[3], _want[4], \
+		       _want[5]);					\
 	}								\
 } while (0)
 
 /*
- * EXPECT_STATS(st, scanned, moved, shared, busy, no_memory): the counts
- * of a call whose outcome is known, exactly, and that they add up; the
- * test logs them on a mismatch.  EXPECT_DRY_STATS(): the same for a dry
- * run (moved is 0).
+ * EXPECT_STATS(st, scanned, moved, shared, busy, no_memory[, deferred]):
+ * the counts of a call whose outcome is known, exactly (deferred is 0
+ * unless given: only a LAZY call defers), and that they add up; the test
+ * logs them on a mismatch.  EXPECT_DRY_STATS(): the same for a dry run
+ * (moved is 0).
  */
 #define EXPECT_STATS(st, ...)		__EXPECT_STATS(st, false, __VA_ARGS__)
 #define EXPECT_DRY_STATS(st, ...)	__EXPECT_STATS(st, true, __VA_ARGS__)
@@ -417,6 +423,37 @@ static inline bool stats_are(const struct migrate_pages_stats *st,
 		       (unsigned long long)_st->no_memory);		\
 	}								\
 } while (0)
+
+#define YAMA_SCOPE	"/proc/sys/kernel/yama/ptrace_scope"
+
+/*
+ * Runs fn() in a child with Yama's ptrace_scope at 2 (attach only with
+ * CAP_SYS_PTRACE) and puts the old scope back.  Returns fn()'s exit
+ * status (a test's step number, 0 when all held), 255 if the child did
+ * not exit, or -1 without Yama (the test config has CONFIG_SECURITY_YAMA).
+ */
+static inline int with_ptrace_scope_2(int (*fn)(void))
+{
+	char old[16] = "";
+	int status, fd;
+	pid_t pid;
+
+	fd = open(YAMA_SCOPE, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (read(fd, old, sizeof(old) - 1) <= 0 || write_file(YAMA_SCOPE, "2")) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	pid = fork();
+	if (!pid)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = 255 << 8;
+	write_file(YAMA_SCOPE, old);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
 
 /* A value summed over a node's zones in /proc/zoneinfo ("pages free"...). */
 static inline long zone_pages(int node, const char *fmt)
@@ -454,6 +491,28 @@ static inline void *map_anon(unsigned long len, int flags)
 		       MAP_ANONYMOUS | flags, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * nr THP-aligned huge pages in a private mapping of len bytes (at least
+ * (nr + 1) * THP; *raw gets the mapping, for munmap), asked for with
+ * MADV_HUGEPAGE and filled with the pattern on node.  Returns the first
+ * huge page, or NULL if a step fails.  Whether THPs were allocated is
+ * the caller's check (anon_huge_kb()): a test skips or fails as it needs.
+ */
+static inline char *map_thps(unsigned long len, unsigned long nr, int node,
+			     uint64_t seed, char **raw)
+{
+	char *huge;
+
+	*raw = map_anon(len, MAP_PRIVATE);
+	if (!*raw)
+		return NULL;
+	huge = (char *)(((uintptr_t)*raw + THP - 1) & ~(THP - 1));
+	if (madvise(huge, nr * THP, MADV_HUGEPAGE) ||
+	    fill_on(huge, nr * THP / PAGE, node, seed))
+		return NULL;
+	return huge;
 }
 
 /*

@@ -20,7 +20,6 @@
 #include "helpers.h"
 
 #define SEED	0xc0c0ULL
-#define THP	(2UL << 20)
 #define GIB	(1024UL * 1024 * 1024)
 #define PROACTIVE	"/proc/sys/vm/compaction_proactiveness"
 
@@ -550,12 +549,8 @@ static char *split_thp(struct _test_data_counts *self, char **second)
 	char *huge;
 
 	self->len = 16 * THP;
-	self->buf = map_anon(self->len, MAP_PRIVATE);
-	if (!self->buf)
-		return NULL;
-	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
-	if (madvise(huge, THP, MADV_HUGEPAGE) || fill_on(huge, THP / PAGE, 0, SEED) ||
-	    anon_huge_kb() < 2048)
+	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
+	if (!huge || anon_huge_kb() < 2048)
 		return NULL;
 	*second = huge + 4 * THP + PAGE * 7;
 	if (mremap(huge + THP / 2, THP / 2, THP / 2, MREMAP_MAYMOVE | MREMAP_FIXED,
@@ -960,11 +955,8 @@ TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 	if (access(COMPACT_EVENT, W_OK) || access(RECLAIM_EVENT, W_OK))
 		SKIP(return, "tracefs or the compaction and reclaim events are missing");
 	self->len = NR_THP * THP + THP;
-	self->buf = map_anon(self->len, MAP_PRIVATE);
-	ASSERT_NE(NULL, self->buf);
-	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
-	ASSERT_EQ(0, madvise(huge, NR_THP * THP, MADV_HUGEPAGE));
-	ASSERT_EQ(0, fill_on(huge, NR_THP * THP / PAGE, 0, SEED));
+	huge = map_thps(self->len, NR_THP, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
 	kb = anon_huge_kb();
 	if (kb < (long)(NR_THP * THP / 1024))
 		SKIP(return, "only %ld KiB of THPs on node 0", kb);

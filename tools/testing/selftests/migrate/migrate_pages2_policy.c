@@ -26,7 +26,6 @@
 #define MPOL_WEIGHTED_INTERLEAVE	6
 #endif
 #define MASK(x)	(1UL << (x))
-#define THP	(2UL << 20)
 
 static long sys_get_mempolicy(int *mode, unsigned long *mask)
 {
@@ -785,28 +784,16 @@ static int attach_case(void)
  */
 TEST(update_policy_needs_ptrace_attach)
 {
-	const char *scope = "/proc/sys/kernel/yama/ptrace_scope";
-	char old[16] = "";
-	int status, fd;
-	pid_t pid;
+	int step;
 
 	if (nodes_with_memory() < 4)
 		SKIP(return, "needs 4 nodes with memory");
-	fd = open(scope, O_RDONLY);
-	ASSERT_LE(0, fd) {
-		TH_LOG("no %s: the test config has CONFIG_SECURITY_YAMA", scope);
+	step = with_ptrace_scope_2(attach_case);
+	ASSERT_NE(-1, step) {
+		TH_LOG("no %s, or it cannot be set", YAMA_SCOPE);
 	}
-	ASSERT_LT(0, read(fd, old, sizeof(old) - 1));
-	close(fd);
-	ASSERT_EQ(0, write_file(scope, "2"));
-	pid = fork();
-	if (!pid)
-		_exit(attach_case());
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, write_file(scope, old));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) {
-		TH_LOG("step %d of attach_case() failed", WEXITSTATUS(status));
+	EXPECT_EQ(0, step) {
+		TH_LOG("step %d of attach_case() failed", step);
 	}
 }
 

@@ -28,7 +28,6 @@
 #define MAX_CHILDREN	16
 #define STABLE		(8UL << 20)	/* each target's checked memory */
 #define SHARED		(4UL << 20)	/* mapped by every target of a test */
-#define THP		(2UL << 20)
 #define SHARED_SEED	0x5eedULL
 
 /* What every process of a test adds to; lives in a shared mapping. */

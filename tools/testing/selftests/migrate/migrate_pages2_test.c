@@ -20,7 +20,6 @@
 #include "helpers.h"
 
 #define SEED	0xfeedULL
-#define THP	(2UL << 20)
 
 FIXTURE(mp2) {
 	char *buf;
@@ -511,15 +510,11 @@ TEST_F(mp2, thp_moved_whole)
 {
 	int o[] = { 0 }, n[] = { 1 };
 	struct migrate_pages_stats st;
-	char *raw, *huge;
+	char *huge;
 
-	raw = map_anon(2 * THP, MAP_PRIVATE);
-	ASSERT_NE(NULL, raw);
-	self->buf = raw;
 	self->len = 2 * THP;
-	huge = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
-	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
-	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
 	if (anon_huge_kb() < 2048)
 		SKIP(return, "no THP could be allocated on node 0");
 	ASSERT_EQ(0, CALL(0, o, n, 1, &st));
@@ -542,11 +537,8 @@ TEST_F(mp2, thp_across_batches_moves_once)
 	char *huge, *at, *copy;
 
 	self->len = 6 * THP;
-	self->buf = map_anon(self->len, MAP_PRIVATE);
-	ASSERT_NE(NULL, self->buf);
-	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
-	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
-	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
 	if (anon_huge_kb() < 2048)
 		SKIP(return, "no THP could be allocated on node 0");
 	copy = malloc(THP);
@@ -1092,11 +1084,8 @@ TEST_F(mp2, thp_split_without_free_huge_page)
 	if (access("/sys/kernel/debug/fail_page_alloc", F_OK))
 		SKIP(return, "needs CONFIG_FAIL_PAGE_ALLOC and debugfs");
 	self->len = 2 * THP;
-	self->buf = map_anon(self->len, MAP_PRIVATE);
-	ASSERT_NE(NULL, self->buf);
-	huge = (char *)(((uintptr_t)self->buf + THP - 1) & ~(THP - 1));
-	ASSERT_EQ(0, madvise(huge, THP, MADV_HUGEPAGE));
-	ASSERT_EQ(0, fill_on(huge, THP / PAGE, 0, SEED));
+	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
 	ASSERT_LE(2048, anon_huge_kb());
 
 	ASSERT_EQ(0, fail_huge_allocations(true));
