@@ -285,6 +285,7 @@ static struct mm_struct *mp2_get_mm(struct mp2_call *call,
 	allowed = cpuset_mems_allowed(task);
 	if (!nodes_subset(call->dests, allowed) && !capable(CAP_SYS_NICE))
 		goto out_put;
+	nodes_and(call->touch_mems, call->touch_mems, allowed);
 	err = security_task_movememory(task);
 	if (err)
 		goto out_put;
@@ -319,6 +320,7 @@ static int mp2_get_targets(struct mp2_call *call, struct mp2_request *req,
 	req->tasks = kcalloc(nr_pids, sizeof(*req->tasks), GFP_KERNEL);
 	if (!req->mms || !req->tasks)
 		return -ENOMEM;
+	nodes_setall(call->touch_mems);
 	for (i = 0; i < nr_pids; i++) {
 		task = req->pids ? mp2_get_task(req->pids[i], pidfd) :
 				   mp2_get_task(0, false);

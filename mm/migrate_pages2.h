@@ -39,6 +39,9 @@ struct mp2_pool;
  * @map: destination node of each source node, NUMA_NO_NODE if none
  * @moving: source nodes whose destination differs from themselves
  * @dests: every destination node of the call
+ * @touch_mems: for MIGRATE_PAGES2_LAZY, the nodes every target's own
+ *	touches may allocate on (the intersection of their cpusets' mems): a
+ *	page whose destination is not among them is moved by the call
  * @track_moved: a destination is also in @moving, so pages moved by this
  *	call must be remembered to move each page at most once
  * @seen: pfns this call is done with, each with a tag of its folio: folios
@@ -70,6 +73,7 @@ struct mp2_call {
 	int map[MAX_NUMNODES];
 	nodemask_t moving;
 	nodemask_t dests;
+	nodemask_t touch_mems;
 	bool track_moved;
 	struct xarray seen;
 	bool pieces_recorded;
@@ -174,7 +178,8 @@ struct vm_area_struct;
 #ifdef CONFIG_MIGRATE_PAGES2_LAZY
 int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 		     u32 nr);
-bool mp2_lazy_markable(struct folio *folio, struct vm_area_struct *vma);
+bool mp2_lazy_markable(const struct mp2_call *call, struct folio *folio,
+		       struct vm_area_struct *vma);
 void mp2_lazy_mark(struct mm_struct *mm, unsigned long start,
 		   unsigned long end);
 #else
@@ -184,7 +189,8 @@ static inline int mp2_lazy_install(const struct mp2_call *call,
 	return -EOPNOTSUPP;
 }
 
-static inline bool mp2_lazy_markable(struct folio *folio,
+static inline bool mp2_lazy_markable(const struct mp2_call *call,
+				     struct folio *folio,
 				     struct vm_area_struct *vma)
 {
 	return false;

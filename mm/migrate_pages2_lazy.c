@@ -9,10 +9,16 @@
  * pages: their PTEs and PMDs become PROT_NONE, so that the next access
  * takes a NUMA hinting fault.  do_numa_page() and do_huge_pmd_numa_page()
  * ask numa_migrate_check(), which asks mp2_lazy_target() for a target
- * that has ever had a map (or whose parent had one when it forked), where
- * the folio goes: to the map's destination for a folio on one of its
- * sources in its range, and the fault migrates it as NUMA balancing's
- * would (migrate_misplaced_folio()); any other folio nowhere.
+ * with a map where the folio goes: to the map's destination for a folio
+ * on one of its sources in its range, and the fault migrates it as NUMA
+ * balancing's would (migrate_misplaced_folio()); any other folio where
+ * NUMA balancing sends it.
+ *
+ * A mark is the current map's, always: a map replaced or cleared takes
+ * its marks with it (mp2_lazy_unmark()), and a fork gives the child, which
+ * has no map, none (copy_present_ptes()).  A mark cannot then outlive its
+ * map and, with NUMA balancing on, turn into a move toward the touching
+ * thread's node.
  *
  * Called by the syscall (the map), the batch's walk (what is marked) and
  * the hinting fault (where a page goes); it calls mempolicy and mprotect,
@@ -26,54 +32,76 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/sysctl.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/vmstat.h>
 #include <asm/tlb.h>
 
 #include "internal.h"
 #include "migrate_pages2.h"
 
-/* Can a hinting fault be taken in @vma, and move what it maps there? */
+/*
+ * Can a hinting fault be taken in @vma, and move what it maps there?  Not
+ * where userfaultfd's read-write protection makes its own PROT_NONE
+ * entries, whose faults go to userfaultfd.
+ */
 static bool mp2_lazy_vma(struct vm_area_struct *vma)
 {
 	return vma_is_accessible(vma) && !is_vm_hugetlb_page(vma) &&
-	       !(vma->vm_flags & VM_MIXEDMAP) && vma_migratable(vma);
+	       !(vma->vm_flags & VM_MIXEDMAP) && vma_migratable(vma) &&
+	       !userfaultfd_rwp(vma);
 }
 
 /**
  * mp2_lazy_markable - may a folio the call would move be left to its touch
+ * @call: the MIGRATE_PAGES2_LAZY call
  * @folio: a folio on a source of the call, that the shared rule moves
  * @vma: the VMA the walk met it in
  *
  * What a NUMA hinting fault cannot move is moved by the call at once: a
  * hugetlb folio, a folio of a VMA that cannot fault (PROT_NONE) or is
- * VM_MIXEDMAP, and what folio_hint_can_migrate() refuses (KSM and other
- * copy-on-write folios mapped more than once, pinned folios, dirty page
- * cache).  A PMD-mapped folio needs THP migration.
+ * VM_MIXEDMAP or armed for userfaultfd read-write protection, what
+ * folio_hint_can_migrate() refuses (KSM and other copy-on-write folios
+ * mapped more than once, pinned folios, dirty page cache), and a folio
+ * whose destination is outside the targets' cpusets: the touching thread
+ * allocates within its own (a caller with CAP_SYS_NICE may choose such a
+ * node).  A PMD-mapped folio needs THP migration.
  *
  * Context: under the page table lock.
  * Return: true if the folio is to be marked rather than moved.
  */
-bool mp2_lazy_markable(struct folio *folio, struct vm_area_struct *vma)
+bool mp2_lazy_markable(const struct mp2_call *call, struct folio *folio,
+		       struct vm_area_struct *vma)
 {
 	if (folio_test_pmd_mappable(folio) && !thp_migration_supported())
+		return false;
+	if (!node_isset(call->map[folio_nid(folio)], call->touch_mems))
 		return false;
 	return mp2_lazy_vma(vma) && folio_hint_can_migrate(folio, vma);
 }
 
+/*
+ * Mark [@start, @end) of @vma for the map (@mark), or give its hinting
+ * marks back the VMA's protection, as a hinting fault would.
+ */
 static void mp2_lazy_mark_span(struct vm_area_struct *vma, unsigned long start,
-			       unsigned long end)
+			       unsigned long end, bool mark)
 {
+	unsigned long cp_flags = MM_CP_LAZY_MIGRATE;
 	struct mmu_gather tlb;
 	long nr;
 
 	if (start >= end)
 		return;
+	if (mark)
+		cp_flags |= MM_CP_PROT_NUMA;
+	else if (vma_wants_manual_pte_write_upgrade(vma))
+		cp_flags |= MM_CP_TRY_CHANGE_WRITABLE;
 	tlb_gather_mmu(&tlb, vma->vm_mm);
-	nr = change_protection(&tlb, vma, start, end,
-			       MM_CP_PROT_NUMA | MM_CP_LAZY_MIGRATE);
+	nr = change_protection(&tlb, vma, start, end, cp_flags);
 	tlb_finish_mmu(&tlb);
-	if (nr > 0)
+	if (nr > 0 && mark)
 		count_vm_numa_events(NUMA_PTE_UPDATES, nr);
 }
 
@@ -86,6 +114,39 @@ static bool mp2_huge_pmd_at(struct vm_area_struct *vma, unsigned long addr)
 	pmd_t *pmd = mm_find_pmd(vma->vm_mm, addr);
 
 	return pmd && pmd_trans_huge(pmdp_get_lockless(pmd));
+}
+
+/*
+ * Mark, or unmark, [@start, @end) of @mm page by page, except that a huge
+ * PMD the span covers in part is changed whole rather than split.
+ */
+static void mp2_lazy_mark_range(struct mm_struct *mm, unsigned long start,
+				unsigned long end, bool mark)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
+
+	for_each_vma_range(vmi, vma, end) {
+		unsigned long s = max(start, vma->vm_start);
+		unsigned long e = min(end, vma->vm_end);
+		unsigned long head = ALIGN_DOWN(s, PMD_SIZE);
+		unsigned long tail = ALIGN_DOWN(e - 1, PMD_SIZE);
+
+		if (!mp2_lazy_vma(vma))
+			continue;
+		if (head != s && mp2_huge_pmd_at(vma, s)) {
+			mp2_lazy_mark_span(vma, max(head, vma->vm_start),
+					   min(head + PMD_SIZE, vma->vm_end), mark);
+			s = min(head + PMD_SIZE, e);
+		}
+		if (s < e && e != tail + PMD_SIZE && tail >= s &&
+		    mp2_huge_pmd_at(vma, e - 1)) {
+			mp2_lazy_mark_span(vma, max(tail, vma->vm_start),
+					   min(tail + PMD_SIZE, vma->vm_end), mark);
+			e = tail;
+		}
+		mp2_lazy_mark_span(vma, s, e, mark);
+	}
 }
 
 /**
@@ -106,30 +167,7 @@ static bool mp2_huge_pmd_at(struct vm_area_struct *vma, unsigned long addr)
 void mp2_lazy_mark(struct mm_struct *mm, unsigned long start,
 		   unsigned long end)
 {
-	VMA_ITERATOR(vmi, mm, start);
-	struct vm_area_struct *vma;
-
-	for_each_vma_range(vmi, vma, end) {
-		unsigned long s = max(start, vma->vm_start);
-		unsigned long e = min(end, vma->vm_end);
-		unsigned long head = ALIGN_DOWN(s, PMD_SIZE);
-		unsigned long tail = ALIGN_DOWN(e - 1, PMD_SIZE);
-
-		if (!mp2_lazy_vma(vma))
-			continue;
-		if (head != s && mp2_huge_pmd_at(vma, s)) {
-			mp2_lazy_mark_span(vma, max(head, vma->vm_start),
-					   min(head + PMD_SIZE, vma->vm_end));
-			s = min(head + PMD_SIZE, e);
-		}
-		if (s < e && e != tail + PMD_SIZE && tail >= s &&
-		    mp2_huge_pmd_at(vma, e - 1)) {
-			mp2_lazy_mark_span(vma, max(tail, vma->vm_start),
-					   min(tail + PMD_SIZE, vma->vm_end));
-			e = tail;
-		}
-		mp2_lazy_mark_span(vma, s, e);
-	}
+	mp2_lazy_mark_range(mm, start, end, true);
 }
 
 /*
@@ -158,16 +196,29 @@ static struct mp2_lazy_map *mp2_lazy_alloc(const struct mp2_call *call,
 	return map;
 }
 
-static void mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
+/*
+ * Replace the map of @mm by @map (NULL: clear it) and remove the old map's
+ * marks.  Until they are gone, a fault outside the new map moves nothing:
+ * it may be an old mark's.  The read lock keeps a fork out (it would copy
+ * old marks), and lets the marks of a lazy call still walking @mm be made
+ * for the map it finds under the page table lock: before the exchange
+ * they are the old map's, which the pass after it removes.
+ */
+static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 {
 	struct mp2_lazy_map *old;
 
-	/* Before the map: a fault that finds the map knows to look. */
-	if (map)
-		WRITE_ONCE(mm->lazy_marked, true);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	atomic_inc(&mm->lazy_unmarking);
 	old = unrcu_pointer(xchg(&mm->lazy_map, RCU_INITIALIZER(map)));
 	if (old)
+		mp2_lazy_mark_range(mm, old->start, old->end, false);
+	atomic_dec(&mm->lazy_unmarking);
+	mmap_read_unlock(mm);
+	if (old)
 		kfree_rcu(old, rcu);
+	return 0;
 }
 
 /**
@@ -177,18 +228,22 @@ static void mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
  * @nr: entries in @mms
  *
  * Each map replaces the one the mm had; a call whose pairs move nothing
- * (each source its own destination) clears it.  Marks an earlier map
- * left stay in the page tables: mp2_lazy_target() moves nothing for them
- * while NUMA balancing is off.  Every map is allocated before any is
+ * (each source its own destination) clears it.  The marks of the map
+ * replaced are removed: its range gets back its VMAs' protection where
+ * it is PROT_NONE for a hinting fault (NUMA balancing's marks there go
+ * too; it makes new ones).  Every map is allocated before any is
  * installed.
  *
  * Context: process context; sleeps.
- * Return: 0, or -ENOMEM with no map changed.
+ * Return: 0; -ENOMEM with no map changed; or -EINTR if a fatal signal
+ * interrupted the wait for a target's mmap lock, the maps of the targets
+ * before it replaced.
  */
 int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 		     u32 nr)
 {
 	struct mp2_lazy_map **maps;
+	int ret = 0;
 	u32 i;
 
 	maps = kcalloc(nr, sizeof(*maps), GFP_KERNEL);
@@ -203,27 +258,31 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 			return -ENOMEM;
 		}
 	}
-	for (i = 0; i < nr; i++)
-		mp2_lazy_replace(mms[i], maps[i]);
+	for (i = 0; i < nr; i++) {
+		if (!ret)
+			ret = mp2_lazy_replace(mms[i], maps[i]);
+		if (ret)
+			kfree(maps[i]);
+	}
 	kfree(maps);
-	return 0;
+	return ret;
 }
 
 /**
  * mp2_lazy_target - where a NUMA hinting fault moves a folio
  * @folio: the folio the fault found
- * @vmf: the fault, in an mm that has or had a lazy map
+ * @vmf: the fault, in an mm with a lazy map or removing one's marks
  * @addr: the address of the folio's mapping (of its PMD for a huge PMD)
  *
  * A folio the map covers (on one of its sources, the faulting page in its
  * range, or for a huge PMD any of it) goes to its pair's destination, and
  * nowhere if it has become shared since the call and the map does not
- * move shared folios.  Any other folio goes nowhere, NUMA balancing on or
- * off: its mark may have outlived its map (a map replaced or cleared, a
- * child forked with its parent's marks), and such a fault must not turn
- * into a move toward the touching thread's node, which mpol_misplaced()
- * makes for a task early in its life.  So a process that has had a map
- * leaves NUMA balancing no pages to move but the map's, until it execs.
+ * move shared folios.  Any other folio goes where NUMA balancing sends it
+ * (mpol_misplaced()), except while the marks of a replaced map are being
+ * removed, or with NUMA balancing off, when only a mark that mremap()
+ * carried out of the map's range can fault: nowhere then, not toward the
+ * touching thread's node, which mpol_misplaced() chooses for a task early
+ * in its life.
  *
  * Context: the hinting fault, under the page table lock.
  * Return: the node to move the folio to, or NUMA_NO_NODE.
@@ -233,15 +292,24 @@ int mp2_lazy_target(struct folio *folio, struct vm_fault *vmf,
 {
 	/* A PTE fault is about its page, a PMD fault (no PTE) its folio. */
 	unsigned long size = vmf->pte ? PAGE_SIZE : folio_size(folio);
+	struct mm_struct *mm = vmf->vma->vm_mm;
 	struct mp2_lazy_map *map;
 	int nid = NUMA_NO_NODE;
+	bool covered = false;
 
 	rcu_read_lock();
-	map = rcu_dereference(vmf->vma->vm_mm->lazy_map);
-	if (map && (map->move_all || !folio_maybe_mapped_shared(folio)))
+	map = rcu_dereference(mm->lazy_map);
+	if (map) {
 		nid = mp2_lazy_dest(map, folio, addr, size);
+		covered = nid != NUMA_NO_NODE;
+		if (covered && !map->move_all && folio_maybe_mapped_shared(folio))
+			nid = NUMA_NO_NODE;
+	}
 	rcu_read_unlock();
-	return nid;
+	if (covered || atomic_read(&mm->lazy_unmarking) ||
+	    sysctl_numa_balancing_mode == NUMA_BALANCING_DISABLED)
+		return nid;
+	return mpol_misplaced(folio, vmf, addr);
 }
 
 /**

@@ -194,7 +194,7 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 		return QUEUE_FOLIO_SKIP;
 	}
 	/* Left for its next touch, unless a hinting fault cannot move it. */
-	if (call->flags & MIGRATE_PAGES2_LAZY && mp2_lazy_markable(folio, vma)) {
+	if (call->flags & MIGRATE_PAGES2_LAZY && mp2_lazy_markable(call, folio, vma)) {
 		b->stats.deferred += nr;
 		b->marks = true;
 		return QUEUE_FOLIO_SKIP;

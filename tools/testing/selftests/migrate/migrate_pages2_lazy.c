@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "../kselftest_harness.h"
 #include "helpers.h"
@@ -432,10 +433,181 @@ TEST_F(lazy, large_folio_beside_the_range_not_marked)
 }
 
 /*
- * With NUMA balancing on, a mark that outlived its map still moves
- * nothing: neither after the map is replaced by one that does not cover
- * the page, nor in a child forked after the call.  Balancing would move
- * a young task's page to the touching CPU's node on first touch.
+ * A map replaced or cleared takes its marks with it: a page it marked,
+ * touched from node 1's CPU, takes no hinting fault and stays.  A second
+ * map over the other half of the range leaves the first half unmarked and
+ * marks the second; identity pairs then clear it.
+ */
+TEST_F(lazy, replaced_or_cleared_map_takes_its_marks)
+{
+	enum { NPAGES = 64, HALF = NPAGES / 2 };
+	int o[] = { 0 }, n[] = { 2 }, o1[] = { 1 }, same[] = { 0 };
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0);
+	char *second = buf + HALF * PAGE;
+	long faults;
+
+	ASSERT_NE(NULL, buf);
+	/* Replaced by a map of another source over the same range. */
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	ASSERT_EQ(0, lazy_call(0, o1, n, 1, buf, self->len, &st));
+	EXPECT_EQ(0, st.deferred);
+	faults = hint_faults();
+	ASSERT_EQ(0, touch_write_on_cpu(buf, NPAGES, 1));
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+
+	/* Replaced by a map of another range. */
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, HALF * PAGE, &st));
+	EXPECT_EQ(HALF, st.deferred);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, second, HALF * PAGE, &st));
+	EXPECT_EQ(HALF, st.deferred);
+	faults = hint_faults();
+	ASSERT_EQ(0, touch_write_on_cpu(buf, HALF, 1));
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(HALF, pages_on(0, buf, HALF, 0));
+	touch_read(second, HALF / 2);
+	EXPECT_EQ(HALF / 2, hint_faults() - faults);
+	EXPECT_EQ(HALF / 2, pages_on(0, second, HALF / 2, 2));
+
+	/* Cleared: the rest of the second half stays, unmarked. */
+	ASSERT_EQ(0, lazy_call(0, o, same, 1, buf, self->len, &st));
+	faults = hint_faults();
+	ASSERT_EQ(0, touch_write_on_cpu(buf, NPAGES, 1));
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES - HALF / 2, pages_on(0, buf, NPAGES, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
+}
+
+/*
+ * A child forked after the call has no map, and takes none of its
+ * parent's marks: its reads, base pages and a THP, take no hinting fault;
+ * the parent's marks stay.
+ */
+TEST_F(lazy, forked_child_takes_no_marks)
+{
+	enum { NPAGES = 32 };
+	int o[] = { 0 }, n[] = { 2 }, status;
+	struct migrate_pages_stats st;
+	char *huge, *area;
+	pid_t pid;
+	long faults;
+
+	self->len = 3 * THP;
+	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "no THP could be allocated on node 0");
+	/* The THP, then NPAGES base pages after it. */
+	area = huge + THP;
+	ASSERT_EQ(0, madvise(area, THP, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, fill_on(area, NPAGES, 0, SEED));
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, huge, THP + NPAGES * PAGE, &st));
+	EXPECT_EQ(THP / PAGE + NPAGES, st.deferred);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		faults = hint_faults();
+		touch_read(area, NPAGES);
+		touch_read(huge, THP / PAGE);
+		_exit(hint_faults() == faults &&
+		      pages_on(0, area, NPAGES, 0) == NPAGES &&
+		      pages_on(0, huge, THP / PAGE, 0) == THP / PAGE &&
+		      check_pattern(huge, THP / PAGE, SEED) == -1 &&
+		      check_pattern(area, NPAGES, SEED) == -1 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The parent's marks: one fault for the THP, one per base page. */
+	faults = hint_faults();
+	touch_read(area, NPAGES);
+	touch_read(huge, 1);
+	EXPECT_EQ(NPAGES + 1, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, area, NPAGES, 2));
+	EXPECT_EQ(THP / PAGE, pages_on(0, huge, THP / PAGE, 2));
+	EXPECT_LE(2048, anon_huge_kb());
+	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+}
+
+/*
+ * A child in a cpuset with mems 0-1 fills its pages on node 0 and then,
+ * told to, reads them.  Returns its pid once the pages are there.
+ */
+static pid_t cpuset_member(const char *cg, char *buf, unsigned long npages,
+			   int go, int done)
+{
+	char pid[16], c;
+	pid_t child = fork();
+
+	if (child)
+		return child;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(cg, pid) || fill_on(buf, npages, 0, SEED) ||
+	    write(done, "r", 1) != 1)
+		_exit(1);
+	while (read(go, &c, 1) == 1) {
+		touch_read(buf, npages);
+		if (write(done, "t", 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * A touch allocates within the toucher's cpuset: a destination outside
+ * the target's mems (which a caller with CAP_SYS_NICE may choose) is
+ * moved by the call, not left to a touch that could never move it.  A
+ * destination inside them is deferred, and the target's touch moves it.
+ */
+TEST_F(lazy, destination_outside_the_cpuset_moved_now)
+{
+	enum { NPAGES = 32 };
+	const char *cg = "/sys/fs/cgroup/mp2-lazy";
+	int o[] = { 0 }, n[] = { 2 }, o2[] = { 2 }, n1[] = { 1 };
+	struct migrate_pages_stats st;
+	int go[2], done[2];
+	char c, *buf;
+
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset"))
+		SKIP(return, "no cpuset controller in cgroup v2");
+	mkdir(cg, 0755);
+	ASSERT_EQ(0, write_file("/sys/fs/cgroup/mp2-lazy/cpuset.mems", "0-1"));
+	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	ASSERT_NE(NULL, buf);
+	self->buf = buf;
+	self->len = NPAGES * PAGE;
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	self->child = cpuset_member("/sys/fs/cgroup/mp2-lazy/cgroup.procs", buf,
+				    NPAGES, go[0], done[1]);
+	ASSERT_LT(0, self->child);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ('r', c);
+
+	/* Node 2 is outside the child's mems: moved now. */
+	ASSERT_EQ(0, mp2_call_range(self->child, LAZY, o, n, 1, buf, self->len, &st));
+	EXPECT_STATS(&st, NPAGES, NPAGES, 0, 0, 0, 0);
+	EXPECT_EQ(NPAGES, pages_on(self->child, buf, NPAGES, 2));
+
+	/* Node 1 is inside: deferred, and the child's touch moves them. */
+	ASSERT_EQ(0, mp2_call_range(self->child, LAZY, o2, n1, 1, buf, self->len, &st));
+	EXPECT_STATS(&st, NPAGES, 0, 0, 0, 0, NPAGES);
+	EXPECT_EQ(NPAGES, pages_on(self->child, buf, NPAGES, 2));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	EXPECT_EQ(NPAGES, pages_on(self->child, buf, NPAGES, 1));
+	reap(self->child);
+	self->child = 0;
+	rmdir(cg);
+}
+
+/*
+ * With NUMA balancing on, a page the call marked still moves nothing but
+ * to its pair's node: neither after the map is replaced by one that does
+ * not cover the page, nor in a child forked after the call.  Balancing
+ * would move a young task's page to the touching CPU's node on first
+ * touch.
  */
 TEST_F(lazy, stale_marks_move_nothing_with_balancing_on)
 {
