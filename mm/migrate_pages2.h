@@ -65,6 +65,11 @@ struct mp2_pool;
  * @stayed: for migrate_pages(2), a folio migrate_pages() was given stayed;
  *	if none did, the pass's @gathered counts nothing, as in mainline's
  *	single migrate_pages() call per node
+ * @last_large: for migrate_pages(2), the tag of the last large folio met
+ *	by PTEs on the pass's source (mainline's queue_pages->large)
+ * @hugetlb_only: for migrate_pages(2), a destination was full: the rest
+ *	of the pass is walked for hugetlb folios alone, which mainline moves
+ *	before the other folios of its list; the pass then fails (-ENOMEM)
  */
 struct mp2_call {
 	u64 flags;
@@ -85,6 +90,8 @@ struct mp2_call {
 	unsigned long failed;
 	unsigned long gathered;
 	bool stayed;
+	void *last_large;
+	bool hugetlb_only;
 };
 
 /**

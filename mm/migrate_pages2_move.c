@@ -125,20 +125,74 @@ static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 	return old == tag ? MP2_AGAIN : MP2_FIRST;
 }
 
+/*
+ * migrate_pages(2): is @folio the large folio of the previous run of PTEs
+ * that mainline's walk of the pass met on its source?  Its walk skips such
+ * a run (queue_pages->large) whether it isolated the folio or not.  The
+ * engine's walk is one per batch, and looks at every node: it remembers
+ * that folio for the whole pass by its tag, which a moved folio keeps.
+ */
+static bool mp2_mainline_same_run(struct mp2_batch *b, struct folio *folio,
+				  unsigned int how)
+{
+	void *tag = mp2_tag(folio);
+	bool same;
+
+	if (!(how & QUEUE_FOLIO_PTES) || !folio_test_large(folio))
+		return false;
+	same = b->call->last_large == tag;
+	b->call->last_large = tag;
+	return same;
+}
+
+/*
+ * migrate_pages(2): @folio is met again in the pass, through another
+ * mapping of this mm.  Mainline isolates the whole pass before it moves
+ * any of it, so there the folio is still isolated and fails isolation:
+ * counted as @nr failed (the PTEs of its run, or 1 for a PMD or a huge
+ * PTE), unless its run is skipped as the previous large folio's, or it is
+ * shared and, without MPOL_MF_MOVE_ALL, not tried.
+ */
+static void mp2_mainline_again(struct mp2_batch *b, struct folio *folio,
+			       unsigned int how, long nr)
+{
+	if (mp2_mainline_same_run(b, folio, how))
+		return;
+	if ((b->call->flags & MIGRATE_PAGES2_MOVE_ALL) ||
+	    !(how & QUEUE_FOLIO_SHARED))
+		b->failed += nr;
+}
+
 /* queue_folio_wanted_t: choose and count, under the page table lock. */
 static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 						 struct vm_area_struct *vma,
-						 unsigned int how, void *arg)
+						 unsigned int how, long nr_mapped,
+						 void *arg)
 {
 	struct mp2_batch *b = arg;
 	struct mp2_call *call = b->call;
+	bool mainline = call->flags & MP2_F_MAINLINE;
 	long nr = folio_nr_pages(folio);
 
 	if (mp2_batch_full(b, nr))
 		return QUEUE_FOLIO_STOP;
 	b->found += nr;
-	if (!node_isset(folio_nid(folio), call->moving))
+	/* migrate_pages(2) after -ENOMEM: hugetlb folios only (mp2_walk_mm()). */
+	if (call->hugetlb_only && !folio_test_hugetlb(folio))
 		return QUEUE_FOLIO_SKIP;
+	if (!node_isset(folio_nid(folio), call->moving)) {
+		/*
+		 * migrate_pages(2): moved by this pass (mp2_alloc_folio()
+		 * recorded it) and met again, where mainline would still
+		 * find it isolated on the source.
+		 */
+		if (mainline && !(how & QUEUE_FOLIO_MIGRATING) &&
+		    (how & QUEUE_FOLIO_SHARED || folio_test_large(folio)) &&
+		    node_isset(folio_nid(folio), call->dests) &&
+		    xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio))
+			mp2_mainline_again(b, folio, how, nr_mapped);
+		return QUEUE_FOLIO_SKIP;
+	}
 	/*
 	 * Neither anonymous nor file backed: a kernel page that a special
 	 * mapping or a driver inserted (7.3's vDSO data, [vvar], is one,
@@ -160,11 +214,15 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 	    folio_test_large(folio)) {
 		switch (mp2_record(b, folio, how & QUEUE_FOLIO_MIGRATING)) {
 		case MP2_AGAIN:
+			if (mainline && !(how & QUEUE_FOLIO_MIGRATING))
+				mp2_mainline_again(b, folio, how, nr_mapped);
 			return QUEUE_FOLIO_SKIP;
 		case MP2_NO_SLOT:
 			b->found -= nr;
 			return QUEUE_FOLIO_STOP;
 		case MP2_FIRST:
+			if (mainline)
+				mp2_mainline_same_run(b, folio, how);
 			break;
 		}
 	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
@@ -286,8 +344,19 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 	}
 	if (!dst)
 		b->nomem = src;
-	if (!dst || !call->track_moved || !mp2_may_meet_again(b, src))
+	if (!dst || !mp2_may_meet_again(b, src))
 		return dst;
+	if (!call->track_moved) {
+		/*
+		 * migrate_pages(2) counts what it meets again after the move
+		 * (mp2_folio_wanted()): the record is for that count alone,
+		 * and a move does not fail for the want of it.
+		 */
+		if (call->flags & MP2_F_MAINLINE)
+			xa_store(&call->seen, folio_pfn(dst), mp2_tag(src),
+				 mp2_gfp_record(b));
+		return dst;
+	}
 	/* The new folio will hold @src's mapping and index. */
 	if (xa_is_err(xa_store(&call->seen, folio_pfn(dst), mp2_tag(src),
 			       mp2_gfp_record(b)))) {
@@ -319,7 +388,7 @@ static void mp2_free_folio(struct folio *dst, unsigned long private)
 	int nid = folio_nid(dst);
 	bool refill;
 
-	if (b->call->track_moved)
+	if (b->call->track_moved || (b->call->flags & MP2_F_MAINLINE))
 		xa_erase(&b->call->seen, folio_pfn(dst));
 	refill = b->reserved && order && !folio_test_hugetlb(dst);
 	folio_put(dst);

@@ -13,9 +13,11 @@
  * of at most 2 MiB at a time, and a fatal signal ends it within a batch.
  * Arguments, permissions and errnos stay with the callers, and the result
  * is mainline's: the number of folios that could not be isolated or moved
- * (migrate_pages()'s own count, plus migration entries met), shared pages
- * skipped without MPOL_MF_MOVE_ALL not counted, and -ENOMEM as soon as a
- * destination is full, the rest left where it is.
+ * (migrate_pages()'s own count, plus migration entries met, and a folio
+ * met again in a pass, still isolated in mainline), shared pages skipped
+ * without MPOL_MF_MOVE_ALL not counted, and -ENOMEM as soon as a
+ * destination is full, the rest left where it is but for hugetlb folios,
+ * which mainline's migrate_pages() moves first.
  */
 
 #include <linux/mempolicy.h>

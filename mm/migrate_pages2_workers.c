@@ -415,11 +415,23 @@ static int mp2_walk_mm(struct mp2_call *call, struct mm_struct *mm)
 		if (err)
 			return err;
 		err = READ_ONCE(call->err);
-		if (err)
+		if (err == -ENOMEM && (call->flags & MP2_F_MAINLINE) &&
+		    !call->hugetlb_only) {
+			/*
+			 * migrate_pages(2): a destination is full.  Mainline's
+			 * migrate_pages() moved every hugetlb folio of the
+			 * pass before any other folio: walk the rest of the
+			 * pass for those alone, then fail with -ENOMEM.  A
+			 * further error ends the walk.
+			 */
+			call->hugetlb_only = true;
+			WRITE_ONCE(call->err, 0);
+		} else if (err) {
 			return err;
+		}
 		cond_resched();
 	}
-	return 0;
+	return call->hugetlb_only ? -ENOMEM : 0;
 }
 
 /**

@@ -12,8 +12,10 @@
  * THP split on the way (alone and with pinned pages), a full destination,
  * a chain into a nearly full node, shared pages with and without
  * CAP_SYS_NICE, masks with holes and overlaps, a mix of all in another
- * process, and mainline's errnos.  Where the amount that fits on a full
- * node is up to the allocator, <where> says only "none", "some" or "all".
+ * process, a memfd mapped twice in one process, a THP met again after
+ * another, a hugetlb page beyond a base page -ENOMEM, and mainline's
+ * errnos.  Where the amount that fits on a full node is up to the
+ * allocator, <where> says only "none", "some" or "all".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -475,6 +477,110 @@ static void mix(void)
 	report("mix", r, out, WIFEXITED(status) && !WEXITSTATUS(status));
 }
 
+/*
+ * A memfd of @npages filled on node 0 and mapped twice in this process,
+ * moved by root (MPOL_MF_MOVE_ALL).  Mainline isolates the whole mm
+ * before it moves anything: through the second mapping each page is
+ * still isolated, so it counts every one as a page it could not isolate.
+ * 64 pages fit in one batch of the engine; 1024 do not, so the second
+ * mapping meets pages already moved.
+ */
+static void memfd_twice(const char *name, unsigned long npages)
+{
+	int fd = memfd_create("mp2-twice", 0);
+	char *a, *b, out[256] = "";
+	long r;
+
+	if (fd < 0 || ftruncate(fd, npages * PAGE)) {
+		perror("memfd");
+		exit(1);
+	}
+	a = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	fill_on(a, npages, 0);
+	/* Fault the second mapping in too: the same pages. */
+	if (memcmp(a, b, npages * PAGE))
+		exit(1);
+	r = migrate(0, 1 << 0, 1 << 1);
+	where(out, "first", 0, a, npages, npages / 8, 0, 0);
+	where(out, "second", 0, b, npages, npages / 8, 0, 0);
+	report(name, r, out, intact(a, npages) && !memcmp(a, b, npages * PAGE));
+}
+
+/*
+ * A THP T whose second half is moved (mremap) past another THP U mapped
+ * by PTEs: mainline meets T again after U, while T is still isolated, and
+ * counts the 256 PTEs of that run as not isolated.
+ */
+static void thp_met_again(void)
+{
+	char *raw = map(10 * THP, MAP_PRIVATE);
+	char *t = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	char *u = t + 2 * THP, *half = t + 4 * THP, out[256] = "";
+	long r;
+
+	if (madvise(t, THP, MADV_HUGEPAGE) || madvise(u, THP, MADV_HUGEPAGE))
+		perror("madvise");
+	fill_on(t, THP / PAGE, 0);
+	fill_on(u, THP / PAGE, 0);
+	if (mremap(t + THP / 2, THP / 2, THP / 2, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   half) != half)
+		perror("mremap");
+	/* U mapped by PTEs: its PMD split by an mprotect of its last page */
+	if (mprotect(u + THP - PAGE, PAGE, PROT_READ))
+		perror("mprotect");
+	r = migrate(0, 1 << 0, 1 << 1);
+	where(out, "t-first-half", 0, t, THP / PAGE / 2, THP / PAGE / 8, 0, 0);
+	where(out, "u", 0, u, THP / PAGE, THP / PAGE / 4, 0, 0);
+	where(out, "t-second-half", 0, half, THP / PAGE / 2, THP / PAGE / 8, 0, 0);
+	report("thp-met-again-after-another-thp", r, out,
+	       intact(u, THP / PAGE));
+}
+
+/*
+ * 16384 base pages below a hugetlb page, all on node 0, toward a node 1
+ * whose memory is all in its free hugetlb pool: mainline's migrate_pages()
+ * moves the hugetlb folios of its list first, from that pool, then runs
+ * out of memory on the base pages (-ENOMEM).
+ */
+static void hugetlb_beyond_enomem(void)
+{
+	unsigned long nsmall = 16384;
+	char *s = (char *)0x100000000UL, *h = (char *)0x200000000UL, out[256] = "";
+	long r;
+
+	if (set_hugepages(0, 1) || hugepages(0) != 1) {
+		report("hugetlb-beyond-enomem", 0, " no-hugetlb", true);
+		set_hugepages(0, 0);
+		return;
+	}
+	s = mmap(s, nsmall * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	h = mmap(h, THP, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED_NOREPLACE, -1, 0);
+	if (s == MAP_FAILED || h == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	madvise(s, nsmall * PAGE, MADV_NOHUGEPAGE);
+	fill_on(s, nsmall, 0);
+	fill_on(h, THP / PAGE, 0);
+	set_hugepages(1, 100000);
+	r = migrate(0, 1 << 0, 1 << 1);
+	where(out, "small", 0, s, nsmall, 0, 1, 0);
+	where(out, "huge", 0, h, THP / PAGE, THP / PAGE, 0, 0);
+	report("hugetlb-beyond-enomem", r, out,
+	       intact(s, nsmall) && intact(h, THP / PAGE));
+	munmap(h, THP);
+	munmap(s, nsmall * PAGE);
+	set_hugepages(1, 0);
+	set_hugepages(0, 0);
+}
+
 static void errnos(void)
 {
 	unsigned long one = 1, big = 1UL << 40;
@@ -517,6 +623,8 @@ static void split_thp(void) { partly_unmapped_thp("partly-unmapped-thp", false);
 static void split_thp_pinned(void) { partly_unmapped_thp("partly-unmapped-thp-and-pinned-4k", true); }
 static void shared_root(void) { shared("shared-with-cap-sys-nice", false); }
 static void shared_nobody(void) { shared("shared-without-cap-sys-nice", true); }
+static void memfd_twice_64(void) { memfd_twice("memfd-mapped-twice", 64); }
+static void memfd_twice_1024(void) { memfd_twice("memfd-mapped-twice-beyond-a-batch", 1024); }
 
 int main(void)
 {
@@ -548,6 +656,10 @@ int main(void)
 	run(shared_root);
 	run(shared_nobody);
 	run(mix);
+	run(memfd_twice_64);
+	run(memfd_twice_1024);
+	run(thp_met_again);
+	run(hugetlb_beyond_enomem);
 	run(errnos);
 	printf("MP2-DIFF-END\n");
 	return 0;
