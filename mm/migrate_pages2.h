@@ -118,6 +118,8 @@ struct mp2_call {
  * @stayed: a folio given to migrate_pages() stayed (&mp2_call.stayed)
  * @split_stayed: migrate_pages() split a large folio of the list being
  *	counted: what stayed may be its pieces, to be recorded
+ * @record_stayed: a helper could not record pieces that stayed and left
+ *	them on @for_caller: the caller records what stays of its folios
  * @marks: with MIGRATE_PAGES2_LAZY, the walk deferred a folio, to be
  *	marked for its next touch
  */
@@ -142,6 +144,7 @@ struct mp2_batch {
 	unsigned long gathered;
 	bool stayed;
 	bool split_stayed;
+	bool record_stayed;
 	bool marks;
 };
 

@@ -84,14 +84,50 @@ static bool mp2_batch_full(struct mp2_batch *b, long nr)
 }
 
 /*
- * The record of a folio: its mapping and index, which migration carries
- * over to the new folio, hashed into an xarray value.  The folio is mapped
- * (or being migrated), so neither changes under us.
+ * The record of a folio of @order at @index of @mapping: a hash of the
+ * mapping and index, and the order beside it in an xarray value.  The
+ * order tells a large folio's record from a small folio's at the same
+ * pfn: a run of small folios contiguous in both pfn and index looks like
+ * no large folio's pieces.
+ */
+static void *mp2_tag_of(const void *mapping, pgoff_t index, unsigned int order)
+{
+	unsigned long hash = hash_long((unsigned long)mapping ^ index, 32);
+
+	return xa_mk_value(hash << 5 | order);
+}
+
+/*
+ * The record of a folio: its mapping, index and order, which migration
+ * carries over to the new folio.  The folio is mapped (or being
+ * migrated), so none changes under us.
  */
 static void *mp2_tag(struct folio *folio)
 {
-	return xa_mk_value(hash_long((unsigned long)folio->mapping ^ folio->index,
-				     BITS_PER_LONG - 2));
+	return mp2_tag_of(folio->mapping, folio->index, folio_order(folio));
+}
+
+/*
+ * Is @folio, small, a piece of a large folio this call recorded at its
+ * first visit and then split to move?  Only the head's pfn was recorded,
+ * with the head's tag: look at the pfn that would have been the head, for
+ * each order, with the tag its head had (a piece keeps the mapping, and
+ * its index is the head's plus its offset).  For a folio off
+ * the LRU or behind a migration entry only: a piece a helper is moving,
+ * met through the rest of the large folio's mappings.
+ */
+static bool mp2_piece_recorded(struct mp2_call *call, struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio), head;
+	unsigned int order;
+
+	for (order = 1; order <= MAX_PAGE_ORDER; order++) {
+		head = ALIGN_DOWN(pfn, 1UL << order);
+		if (xa_load(&call->seen, head) ==
+		    mp2_tag_of(folio->mapping, folio->index - (pfn - head), order))
+			return true;
+	}
+	return false;
 }
 
 enum mp2_visit { MP2_FIRST, MP2_AGAIN, MP2_NO_SLOT };
@@ -105,7 +141,9 @@ enum mp2_visit { MP2_FIRST, MP2_AGAIN, MP2_NO_SLOT };
  * A folio under migration cannot have been freed and its pfn reused, so
  * any record at its pfn is its own: and a page cache folio that a helper
  * has just moved has lost its mapping (and so its tag) before the last of
- * its migration entries are replaced.
+ * its migration entries are replaced.  A small one, or a small shared one
+ * off the LRU, may be a piece of a large folio recorded at its head that a
+ * helper split to move.
  */
 static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 				 bool migrating)
@@ -114,6 +152,9 @@ static enum mp2_visit mp2_record(struct mp2_batch *b, struct folio *folio,
 	void *tag = mp2_tag(folio), *old;
 
 	if (migrating && xa_load(&b->call->seen, pfn))
+		return MP2_AGAIN;
+	if ((migrating || !folio_test_lru(folio)) && !folio_test_large(folio) &&
+	    mp2_piece_recorded(b->call, folio))
 		return MP2_AGAIN;
 	old = xa_store(&b->call->seen, pfn, tag,
 		       GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
@@ -225,18 +266,20 @@ static enum queue_folio_verdict mp2_folio_wanted(struct folio *folio,
 				mp2_mainline_same_run(b, folio, how);
 			break;
 		}
-	} else if ((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
-		    (call->track_moved && node_isset(folio_nid(folio), call->dests))) &&
-		   xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) {
+	} else if (((!folio_test_lru(folio) || READ_ONCE(call->pieces_recorded) ||
+		     (call->track_moved && node_isset(folio_nid(folio), call->dests))) &&
+		    xa_load(&call->seen, folio_pfn(folio)) == mp2_tag(folio)) ||
+		   (!folio_test_lru(folio) && mp2_piece_recorded(call, folio))) {
 		/*
 		 * Off the LRU because this call is moving it: a shared folio
 		 * whose other mappings a helper has already unmapped looks
-		 * mapped once now.  Or a piece of a large folio this call
-		 * split and moved, met through the rest of its mappings.  Or
-		 * on a destination that is also a source, the new folio of a
-		 * shared one whose mappings a helper is restoring one by one:
-		 * it looks mapped once until the last.  Without such a chain
-		 * in the map, most folios cost no lookup.
+		 * mapped once now, or a piece of a large folio a helper split
+		 * and is moving (recorded at its head).  Or a piece of a large
+		 * folio this call split and moved, met through the rest of its
+		 * mappings.  Or on a destination that is also a source, the
+		 * new folio of a shared one whose mappings a helper is
+		 * restoring one by one: it looks mapped once until the last.
+		 * Without such a chain in the map, most folios cost no lookup.
 		 */
 		return QUEUE_FOLIO_SKIP;
 	}
@@ -357,20 +400,39 @@ static struct folio *mp2_alloc_folio(struct folio *src, unsigned long private)
 				 mp2_gfp_record(b));
 		return dst;
 	}
-	/* The new folio will hold @src's mapping and index. */
+	/*
+	 * The new folio will hold @src's mapping and index.  A helper's
+	 * large destination has its slot reserved (mp2_reserve_large()):
+	 * NULL for a large @src would split it.
+	 */
 	if (xa_is_err(xa_store(&call->seen, folio_pfn(dst), mp2_tag(src),
 			       mp2_gfp_record(b)))) {
 		folio_put(dst);
-		if (b->by_helper) {
-			b->nomem = src;
-			return NULL;
-		}
-		b->err = -ENOMEM;
+		b->nomem = src;
+		if (!b->by_helper)
+			b->err = -ENOMEM;
 		return NULL;
 	}
 	if (!folio_test_large(src) && b->large)
 		WRITE_ONCE(call->pieces_recorded, true);
 	return dst;
+}
+
+/*
+ * A helper's large destination, with its record's slot reserved if the
+ * move will record it (mp2_alloc_folio()), so that the record cannot
+ * fail.  Nonzero, and @dst freed, if the slot cannot be had.
+ */
+static int mp2_reserve_record(struct mp2_batch *b, struct folio *dst)
+{
+	int err;
+
+	if (!b->call->track_moved)
+		return 0;
+	err = xa_reserve(&b->call->seen, folio_pfn(dst), mp2_gfp_record(b));
+	if (err)
+		folio_put(dst);
+	return err;
 }
 
 /*
@@ -394,6 +456,8 @@ static void mp2_free_folio(struct folio *dst, unsigned long private)
 	folio_put(dst);
 	if (refill) {
 		dst = mp2_alloc_large_light(order, nid);
+		if (dst && mp2_reserve_record(b, dst))
+			dst = NULL;
 		if (dst)
 			list_add(&dst->lru, b->reserved);
 	}
@@ -413,21 +477,30 @@ static unsigned long mp2_list_pages(struct list_head *folios)
  * A folio that stayed after a large folio of its list was split: maybe
  * one of its pieces, which the walk can meet again through the rest of
  * the large folio's mappings, mapped once and on the LRU now.  Recorded,
- * the walk skips it: it was counted, and tried, once.  A record that
- * cannot be had fails the call (-ENOMEM) rather than count a page twice.
+ * the walk skips it: it was counted, and tried, once.  What a helper
+ * cannot record (GFP_NOWAIT) it leaves to the caller, uncounted, which
+ * tries it again and records what stays of it (@b->record_stayed); a
+ * record the caller cannot have fails the call (-ENOMEM) rather than
+ * count a page twice.  False if the folio went to the caller.
  */
-static void mp2_record_piece(struct mp2_batch *b, struct folio *folio)
+static bool mp2_record_piece(struct mp2_batch *b, struct folio *folio)
 {
 	struct mp2_call *call = b->call;
 
 	if (folio_test_large(folio))
-		return;
+		return true;
 	if (xa_is_err(xa_store(&call->seen, folio_pfn(folio), mp2_tag(folio),
 			       mp2_gfp_record(b)))) {
+		if (b->by_helper) {
+			list_move_tail(&folio->lru, &b->for_caller);
+			b->record_stayed = true;
+			return false;
+		}
 		b->err = -ENOMEM;
-		return;
+		return true;
 	}
 	WRITE_ONCE(call->pieces_recorded, true);
+	return true;
 }
 
 /*
@@ -444,9 +517,9 @@ static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
 	struct folio *folio, *next;
 
 	list_for_each_entry_safe(folio, next, stayed, lru) {
-		if (b->split_stayed)
-			mp2_record_piece(b, folio);
 		no_memory |= folio == b->nomem;
+		if (b->split_stayed && !mp2_record_piece(b, folio))
+			continue;
 		if (!no_memory)
 			b->stats.busy += folio_nr_pages(folio);
 		else if (b->by_helper)
@@ -461,7 +534,9 @@ static void mp2_count_stayed(struct mp2_batch *b, struct list_head *stayed)
  * before migrate_pages() sees them: it splits a large folio it gets no
  * destination for, so a large folio the helper finds no room for without
  * reclaim or compaction goes whole to the caller, whose allocation may
- * reclaim and compact.  A partly mapped folio is split before its
+ * reclaim and compact, as does one whose new folio's record cannot be
+ * reserved (a helper's record of a large folio must not fail: that would
+ * split it).  A partly mapped folio is split before its
  * destination is asked for: none is taken for it.  Hugetlb folios go to
  * the caller: a destination outside the node's pool is a surplus page
  * allocated with reclaim whatever the helper's mask says
@@ -480,7 +555,7 @@ static void mp2_reserve_large(struct mp2_batch *b, struct list_head *to_node,
 			continue;
 		}
 		dst = mp2_alloc_large_light(folio_order(folio), nid);
-		if (dst)
+		if (dst && !mp2_reserve_record(b, dst))
 			list_add_tail(&dst->lru, reserved);
 		else
 			list_move_tail(&folio->lru, &b->for_caller);
@@ -496,6 +571,8 @@ static void mp2_free_reserved(struct mp2_batch *b)
 		return;
 	list_for_each_entry_safe(dst, next, b->reserved, lru) {
 		list_del(&dst->lru);
+		if (b->call->track_moved)
+			xa_release(&b->call->seen, folio_pfn(dst));
 		folio_put(dst);
 	}
 	b->reserved = NULL;
@@ -539,7 +616,7 @@ static void mp2_migrate_to_one_node(struct mp2_batch *b, struct list_head *left)
 	} else if (rc == -ENOMEM && (call->flags & MP2_F_MAINLINE) && !b->err) {
 		b->err = -ENOMEM;
 	}
-	b->split_stayed = counts.nr_split;
+	b->split_stayed = counts.nr_split || b->record_stayed;
 	mp2_count_stayed(b, &to_node);
 	b->split_stayed = false;
 	list_splice_tail_init(&to_node, left);

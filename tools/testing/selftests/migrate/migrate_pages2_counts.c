@@ -624,6 +624,148 @@ TEST_F(counts, thp_mapped_twice_busy_once)
 }
 
 /*
+ * THPs, each partly unmapped (its first page) and its second half
+ * mremap'd past all the first halves: a helper that gets a THP splits it
+ * to move it, while the walk goes on and meets the pieces through the
+ * second half's mapping, off the LRU or behind migration entries.  Each
+ * page is counted once, and moved once: every THP counts its 512 pages
+ * (the unmapped one is freed by the split, and counted moved, as
+ * migrate_pages() does), every mapped page is on node 1 and holds its
+ * data.  Several rounds, on fresh memory, with 2 and 4 helpers (the
+ * caller alone for the caller variant).  Seen failing before the fix, 8
+ * rounds of 8: scanned up to 9023 for 8256, busy 90 to 767.
+ */
+static bool moved_halves_intact(const char *first, const char *second,
+				unsigned long nr)
+{
+	unsigned long k, i;
+
+	for (k = 0; k < nr; k++) {
+		const char *a = first + k * THP, *z = second + k * THP / 2;
+
+		if (check_pattern(a + PAGE, THP / PAGE / 2 - 1, SEED) != -1)
+			return false;
+		for (i = 0; i < THP / 2 / 8; i++)
+			if (((const uint64_t *)z)[i] !=
+			    pattern(&((const uint64_t *)(a + THP / 2))[i], SEED))
+				return false;
+	}
+	return true;
+}
+
+TEST_F(counts, split_thp_pieces_met_again_counted_once)
+{
+	enum { NR_THP = 16, NSMALL = 64, ROUNDS = 4 };
+	const unsigned long want = NR_THP * THP / PAGE + NSMALL;
+	unsigned int helpers[] = { 2, 4 }, h, nr_h = variant->workers ? 2 : 1;
+	int o[] = { 0 }, n[] = { 1 }, round;
+	struct migrate_pages_stats st;
+	char *base, *small, *z, *p;
+	unsigned long k, counts[MAX_TEST_NODES];
+	long r, kb;
+
+	self->len = 2 * NR_THP * THP + 4 * THP;
+	for (h = 0; h < nr_h; h++) {
+		mp2_workers = variant->workers ? helpers[h] : 0;
+		for (round = 0; round < ROUNDS; round++) {
+			base = map_thps(self->len, NR_THP, 0, SEED, &self->buf);
+			ASSERT_NE(NULL, base);
+			kb = anon_huge_kb();
+			if (kb < (long)(NR_THP * THP / 1024))
+				SKIP(return, "only %ld KiB of THPs on node 0", kb);
+			small = base + NR_THP * THP;
+			z = small + THP;
+			ASSERT_EQ(0, madvise(small, NSMALL * PAGE, MADV_NOHUGEPAGE));
+			ASSERT_EQ(0, fill_on(small, NSMALL, 0, SEED));
+			for (k = 0; k < NR_THP; k++) {
+				p = base + k * THP;
+				ASSERT_EQ(0, munmap(p, PAGE));
+				ASSERT_EQ(z + k * THP / 2,
+					  mremap(p + THP / 2, THP / 2, THP / 2,
+						 MREMAP_MAYMOVE | MREMAP_FIXED,
+						 z + k * THP / 2));
+			}
+			r = mp2_call_range(0, 0, o, n, 1, base,
+					   z + NR_THP * THP / 2 - base, &st);
+			EXPECT_EQ(0, r) {
+				TH_LOG("workers %u round %d: returned %ld",
+				       mp2_workers, round, r);
+			}
+			EXPECT_STATS(&st, want, want, 0, 0, 0);
+			for (k = 0; k < NR_THP; k++) {
+				ASSERT_EQ(0, count_nodes(0, base + k * THP + PAGE,
+							 THP / PAGE / 2 - 1, counts));
+				EXPECT_EQ(THP / PAGE / 2 - 1, counts[1]);
+			}
+			ASSERT_EQ(0, count_nodes(0, z, NR_THP * THP / 2 / PAGE, counts));
+			EXPECT_EQ(NR_THP * THP / 2 / PAGE, counts[1]);
+			EXPECT_EQ(NSMALL, pages_on(0, small, NSMALL, 1));
+			EXPECT_EQ(-1, check_pattern(small, NSMALL, SEED));
+			EXPECT_TRUE(moved_halves_intact(base, z, NR_THP));
+			munmap(self->buf, self->len);
+			self->buf = NULL;
+		}
+	}
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+/* This task's allocations that may not sleep fail (failslab), or not. */
+static int nowait_slab_fails(bool on)
+{
+	static const char * const knobs[][2] = {
+		{ "ignore-gfp-wait", "Y" }, { "task-filter", "Y" },
+		{ "interval", "1" }, { "times", "-1" }, { "verbose", "0" },
+		{ "probability", "100" },
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; on && i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[i][0]);
+		if (write_file(path, knobs[i][1]))
+			return -1;
+	}
+	return write_file("/proc/self/make-it-fail", on ? "1" : "0");
+}
+
+/*
+ * Two THPs along a chain {0->1, 1->2}, so the new folios are recorded,
+ * with every allocation that may not sleep failing for the caller and its
+ * helpers (failslab, their make-it-fail inherited): a helper's GFP_NOWAIT
+ * record cannot be had, as under memory pressure.  What a helper cannot
+ * record it leaves to the caller, whose records may reclaim: the THPs
+ * move whole, once, to node 1, and the call returns 0.  Seen failing
+ * before the fix with helpers: -ENOMEM, one THP split.
+ */
+TEST_F(counts, helper_record_failure_left_to_caller)
+{
+	int o[] = { 0, 1 }, n[] = { 1, 2 };
+	struct migrate_pages_stats st;
+	char *huge;
+	long r, kb;
+
+	if (access(FAILSLAB "probability", W_OK))
+		SKIP(return, "no failslab in debugfs");
+	self->len = 3 * THP;
+	huge = map_thps(self->len, 2, 0, SEED, &self->buf);
+	ASSERT_NE(NULL, huge);
+	kb = anon_huge_kb();
+	if (kb < (long)(2 * THP / 1024))
+		SKIP(return, "only %ld KiB of THPs on node 0", kb);
+	ASSERT_EQ(0, nowait_slab_fails(true));
+	r = mp2_call_range(0, 0, o, n, 2, huge, 2 * THP, &st);
+	ASSERT_EQ(0, nowait_slab_fails(false));
+	write_file(FAILSLAB "probability", "0");
+	EXPECT_EQ(0, r);
+	EXPECT_STATS(&st, 2 * THP / PAGE, 2 * THP / PAGE, 0, 0, 0);
+	EXPECT_EQ(0, st.split);
+	EXPECT_EQ(kb, anon_huge_kb());
+	EXPECT_EQ(2 * THP / PAGE, pages_on(0, huge, 2 * THP / PAGE, 1));
+	EXPECT_EQ(-1, check_pattern(huge, 2 * THP / PAGE, SEED));
+}
+
+/*
  * Pages another migration holds (a migration entry in the page table) are
  * found and counted busy: a thread keeps moving all the pages to node 2,
  * then all to node 0, with move_pages(), while the call, with pairs
