@@ -133,6 +133,14 @@ static char *filled(struct _test_data_lazy *self, unsigned long npages, int node
 	return self->buf;
 }
 
+/* A private mapping of @npages not yet faulted in: a child fills its own. */
+static char *unfilled(struct _test_data_lazy *self, unsigned long npages)
+{
+	self->buf = map_anon(npages * PAGE, MAP_PRIVATE);
+	self->len = npages * PAGE;
+	return self->buf;
+}
+
 /*
  * Untouched pages stay where they are; a read and a write each move the
  * page they touch, to the pair's node, with its data.
@@ -173,10 +181,8 @@ TEST_F(lazy, toucher_on_another_node_moves_to_the_pair)
 	pid_t pid;
 	char c, *buf;
 
-	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	buf = unfilled(self, NPAGES);
 	ASSERT_NE(NULL, buf);
-	self->buf = buf;
-	self->len = NPAGES * PAGE;
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(done));
 	pid = fork();
@@ -371,6 +377,19 @@ TEST_F(lazy, range)
 	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
 }
 
+/*
+ * One THP on node 0 at the start of a mapping of @len bytes (self->buf),
+ * filled with the pattern; NULL if the mapping or the THP could not be had.
+ */
+static char *one_thp(struct _test_data_lazy *self, unsigned long len)
+{
+	char *huge;
+
+	self->len = len;
+	huge = map_thps(len, 1, 0, SEED, &self->buf);
+	return huge && anon_huge_kb() >= 2048 ? huge : NULL;
+}
+
 /* A THP is marked by its PMD and moves whole on one touch. */
 TEST_F(lazy, thp_moves_whole_on_touch)
 {
@@ -379,10 +398,8 @@ TEST_F(lazy, thp_moves_whole_on_touch)
 	char *huge;
 	long faults;
 
-	self->len = 2 * THP;
-	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
-	ASSERT_NE(NULL, huge);
-	if (anon_huge_kb() < 2048)
+	huge = one_thp(self, 2 * THP);
+	if (!huge)
 		SKIP(return, "no THP could be allocated on node 0");
 	ASSERT_EQ(0, lazy_call(0, o, n, 1, huge, THP, &st));
 	EXPECT_STATS(&st, THP / PAGE, 0, 0, 0, 0, THP / PAGE);
@@ -409,10 +426,8 @@ TEST_F(lazy, large_folio_beside_the_range_not_marked)
 	char *huge, *beside;
 	long faults;
 
-	self->len = 2 * THP;
-	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
-	ASSERT_NE(NULL, huge);
-	if (anon_huge_kb() < 2048)
+	huge = one_thp(self, 2 * THP);
+	if (!huge)
 		SKIP(return, "no THP could be allocated on node 0");
 	ASSERT_EQ(0, munmap(huge + THP / 2, THP / 2));
 	beside = mmap(huge + THP * 3 / 4, THP / 4, PROT_READ | PROT_WRITE,
@@ -495,10 +510,8 @@ TEST_F(lazy, forked_child_takes_no_marks)
 	pid_t pid;
 	long faults;
 
-	self->len = 3 * THP;
-	huge = map_thps(self->len, 1, 0, SEED, &self->buf);
-	ASSERT_NE(NULL, huge);
-	if (anon_huge_kb() < 2048)
+	huge = one_thp(self, 3 * THP);
+	if (!huge)
 		SKIP(return, "no THP could be allocated on node 0");
 	/* The THP, then NPAGES base pages after it. */
 	area = huge + THP;
@@ -574,10 +587,8 @@ TEST_F(lazy, destination_outside_the_cpuset_moved_now)
 		SKIP(return, "no cpuset controller in cgroup v2");
 	mkdir(cg, 0755);
 	ASSERT_EQ(0, write_file("/sys/fs/cgroup/mp2-lazy/cpuset.mems", "0-1"));
-	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	buf = unfilled(self, NPAGES);
 	ASSERT_NE(NULL, buf);
-	self->buf = buf;
-	self->len = NPAGES * PAGE;
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(done));
 	self->child = cpuset_member("/sys/fs/cgroup/mp2-lazy/cgroup.procs", buf,
@@ -770,10 +781,8 @@ TEST_F(lazy, update_policy_now_pages_on_touch)
 	char pol[64];
 	char *buf;
 
-	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	buf = unfilled(self, NPAGES);
 	ASSERT_NE(NULL, buf);
-	self->buf = buf;
-	self->len = NPAGES * PAGE;
 	ASSERT_EQ(0, sys_mbind(buf, self->len, MPOL_BIND, 1UL << 0, 0));
 	ASSERT_EQ(0, fill_on(buf, NPAGES / 2, -1, SEED));
 	ASSERT_EQ(NPAGES / 2, pages_on(0, buf, NPAGES / 2, 0));
@@ -993,10 +1002,8 @@ TEST_F(lazy, target_exits_and_execs_with_a_map)
 	int round;
 
 	/* Mapped here, filled by the child: its own pages, none shared. */
-	buf = map_anon(NPAGES * PAGE, MAP_PRIVATE);
+	buf = unfilled(self, NPAGES);
 	ASSERT_NE(NULL, buf);
-	self->buf = buf;
-	self->len = NPAGES * PAGE;
 	for (round = 0; round < 2; round++) {
 		ASSERT_EQ(0, pipe(ready));
 		ASSERT_EQ(0, pipe(go));
