@@ -14,11 +14,12 @@
  * balancing's would (migrate_misplaced_folio()); any other folio where
  * NUMA balancing sends it.
  *
- * A mark is the current map's, always: a map replaced or cleared takes
- * its marks with it (mp2_lazy_unmark()), and a fork gives the child, which
- * has no map, none (copy_present_ptes()).  A mark cannot then outlive its
- * map and, with NUMA balancing on, turn into a move toward the touching
- * thread's node.
+ * A map replaced or cleared takes its marks with it (mp2_lazy_replace()),
+ * and a fork gives the child, which has no map, none (copy_present_ptes()),
+ * so that a mark does not outlive its map and turn into a move toward the
+ * touching thread's node.  Only a mark that mremap() carried out of the
+ * map's range can: its fault moves nothing while NUMA balancing is off,
+ * and is balancing's while it is on.
  *
  * Called by the syscall (the map), the batch's walk (what is marked) and
  * the hinting fault (where a page goes); it calls mempolicy and mprotect,
@@ -26,6 +27,7 @@
  */
 
 #include <linux/memcontrol.h>
+#include <linux/memory-tiers.h>
 #include <linux/mempolicy.h>
 #include <linux/pgtable.h>
 #include <linux/migrate.h>
@@ -190,9 +192,11 @@ static struct mp2_lazy_map *mp2_lazy_alloc(const struct mp2_call *call,
 	map->start = call->start;
 	map->end = call->end;
 	map->move_all = call->flags & MIGRATE_PAGES2_MOVE_ALL;
+	/* Not what the call moves at once (mp2_lazy_markable()). */
 	for (nid = 0; nid < nr_node_ids; nid++)
-		map->dest[nid] = node_isset(nid, call->moving) ? call->map[nid] :
-								 NUMA_NO_NODE;
+		map->dest[nid] = node_isset(nid, call->moving) &&
+				 node_isset(call->map[nid], call->touch_mems) ?
+				 call->map[nid] : NUMA_NO_NODE;
 	return map;
 }
 
@@ -210,11 +214,14 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	atomic_inc(&mm->lazy_unmarking);
+	/* Before the map and its marks: a fork reads it (copy_present_ptes()). */
+	if (map)
+		atomic_or(MP2_LAZY_HAD_MAP, &mm->lazy_state);
+	atomic_inc(&mm->lazy_state);
 	old = unrcu_pointer(xchg(&mm->lazy_map, RCU_INITIALIZER(map)));
 	if (old)
 		mp2_lazy_mark_range(mm, old->start, old->end, false);
-	atomic_dec(&mm->lazy_unmarking);
+	atomic_dec(&mm->lazy_state);
 	mmap_read_unlock(mm);
 	if (old)
 		kfree_rcu(old, rcu);
@@ -268,10 +275,24 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 	return ret;
 }
 
+/*
+ * Could NUMA balancing have marked @folio: it scans every node, or in
+ * memory tiering mode alone the nodes below the top tier.
+ */
+static bool mp2_balancing_marks(struct folio *folio)
+{
+	int mode = READ_ONCE(sysctl_numa_balancing_mode);
+
+	if (mode & NUMA_BALANCING_NORMAL)
+		return true;
+	return mode & NUMA_BALANCING_MEMORY_TIERING &&
+	       !node_is_toptier(folio_nid(folio));
+}
+
 /**
  * mp2_lazy_target - where a NUMA hinting fault moves a folio
  * @folio: the folio the fault found
- * @vmf: the fault, in an mm with a lazy map or removing one's marks
+ * @vmf: the fault, in an mm that has or has had a lazy map
  * @addr: the address of the folio's mapping (of its PMD for a huge PMD)
  *
  * A folio the map covers (on one of its sources, the faulting page in its
@@ -279,10 +300,11 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
  * nowhere if it has become shared since the call and the map does not
  * move shared folios.  Any other folio goes where NUMA balancing sends it
  * (mpol_misplaced()), except while the marks of a replaced map are being
- * removed, or with NUMA balancing off, when only a mark that mremap()
- * carried out of the map's range can fault: nowhere then, not toward the
- * touching thread's node, which mpol_misplaced() chooses for a task early
- * in its life.
+ * removed, or where NUMA balancing makes no marks (off, or in tiering mode
+ * alone a top-tier node), when only a mark that mremap() carried out of
+ * the map's range can fault: nowhere then, not toward the touching
+ * thread's node, which mpol_misplaced() chooses for a task early in its
+ * life.
  *
  * Context: the hinting fault, under the page table lock.
  * Return: the node to move the folio to, or NUMA_NO_NODE.
@@ -306,8 +328,8 @@ int mp2_lazy_target(struct folio *folio, struct vm_fault *vmf,
 			nid = NUMA_NO_NODE;
 	}
 	rcu_read_unlock();
-	if (covered || atomic_read(&mm->lazy_unmarking) ||
-	    sysctl_numa_balancing_mode == NUMA_BALANCING_DISABLED)
+	if (covered || (atomic_read(&mm->lazy_state) & ~MP2_LAZY_HAD_MAP) ||
+	    !mp2_balancing_marks(folio))
 		return nid;
 	return mpol_misplaced(folio, vmf, addr);
 }

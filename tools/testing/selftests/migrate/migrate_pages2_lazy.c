@@ -105,8 +105,8 @@ static void touch_write(char *buf, unsigned long npages)
 	}
 }
 
-/* Write each page once from @cpu, as touch_write() does; 0, or -1. */
-static int touch_write_on_cpu(char *buf, unsigned long npages, int cpu)
+/* Read, or write, each page once from @cpu; 0, or -1. */
+static int touch_on_cpu(char *buf, unsigned long npages, int cpu, bool write)
 {
 	cpu_set_t set, old;
 
@@ -116,8 +116,16 @@ static int touch_write_on_cpu(char *buf, unsigned long npages, int cpu)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		return -1;
-	touch_write(buf, npages);
+	if (write)
+		touch_write(buf, npages);
+	else
+		touch_read(buf, npages);
 	return sched_setaffinity(0, sizeof(old), &old);
+}
+
+static int touch_write_on_cpu(char *buf, unsigned long npages, int cpu)
+{
+	return touch_on_cpu(buf, npages, cpu, true);
 }
 
 static long lazy_call(uint64_t flags, const int *o, const int *n, int nr,
@@ -542,6 +550,51 @@ TEST_F(lazy, forked_child_takes_no_marks)
 	EXPECT_EQ(THP / PAGE, pages_on(0, huge, THP / PAGE, 2));
 	EXPECT_LE(2048, anon_huge_kb());
 	EXPECT_EQ(-1, check_pattern(huge, THP / PAGE, SEED));
+}
+
+/*
+ * mremap() carries marks out of the map's range, where no removal finds
+ * them: with NUMA balancing off such a mark moves nothing, neither after
+ * the map is cleared nor in a child forked after the move (which gets no
+ * marks), toward the touching thread's node (node 1's CPU) or anywhere.
+ */
+TEST_F(lazy, mremapped_marks_move_nowhere)
+{
+	enum { NPAGES = 64, HALF = NPAGES / 2 };
+	int o[] = { 0 }, n[] = { 2 }, same[] = { 0 }, status;
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0), *moved, *hole;
+	unsigned long i;
+	pid_t pid;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	/* The second half, marked, to a place outside the range. */
+	hole = mmap(NULL, HALF * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	moved = mremap(buf + HALF * PAGE, HALF * PAGE, HALF * PAGE,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	ASSERT_EQ(hole, moved);
+	self->filler = moved;
+	self->filler_len = HALF * PAGE;
+	/* Reads: a write would copy the page, on the child's node. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (touch_on_cpu(moved, HALF, 1, false))
+			_exit(2);
+		_exit(pages_on(0, moved, HALF, 0) == HALF ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, lazy_call(0, o, same, 1, buf, HALF * PAGE, &st));
+	ASSERT_EQ(0, touch_on_cpu(moved, HALF, 1, false));
+	EXPECT_EQ(HALF, pages_on(0, moved, HALF, 0));
+	/* The pattern is of the addresses the pages were filled at. */
+	for (i = 0; i < HALF; i++)
+		EXPECT_EQ(pattern(buf + (HALF + i) * PAGE, SEED),
+			  *(uint64_t *)(moved + i * PAGE));
 }
 
 /*
