@@ -158,6 +158,7 @@ void mp2_map_from_masks(struct mp2_call *call, const nodemask_t *from,
 struct mempolicy;
 bool mp2_rewrite_policy(const struct mp2_call *call, struct mempolicy *pol,
 			const nodemask_t *mems);
+void *mp2_tag_of(const void *mapping, pgoff_t index, unsigned int order);
 #endif
 
 /*

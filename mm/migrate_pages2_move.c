@@ -40,6 +40,7 @@
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sizes.h>
+#include <kunit/visibility.h>
 
 #include "internal.h"
 #include "page_alloc.h"
@@ -83,19 +84,32 @@ static bool mp2_batch_full(struct mp2_batch *b, long nr)
 	return b->found + nr > MP2_BATCH_PAGES || mmap_lock_is_contended(b->mm);
 }
 
-/*
- * The record of a folio of @order at @index of @mapping: a hash of the
- * mapping and index, and the order beside it in an xarray value.  The
- * order tells a large folio's record from a small folio's at the same
- * pfn: a run of small folios contiguous in both pfn and index looks like
- * no large folio's pieces.
+/**
+ * mp2_tag_of - the record of a folio
+ * @mapping: the folio's mapping
+ * @index: its index
+ * @order: its order
+ *
+ * A hash of the mapping and index, and the order beside it in an xarray
+ * value.  The order tells a large folio's record from a small folio's at
+ * the same pfn: a run of small folios contiguous in both pfn and index
+ * looks like no large folio's pieces.  The index is spread before it
+ * meets the mapping: two anon_vmas a few bytes apart, at indexes that
+ * differ in the same bits, would give the same plain XOR.
+ *
+ * Context: any.
+ * Return: the xarray value to store at the folio's pfn.
  */
-static void *mp2_tag_of(const void *mapping, pgoff_t index, unsigned int order)
+VISIBLE_IF_KUNIT void *mp2_tag_of(const void *mapping, pgoff_t index,
+				  unsigned int order)
 {
-	unsigned long hash = hash_long((unsigned long)mapping ^ index, 32);
+	unsigned long hash = hash_long((unsigned long)mapping ^
+				       hash_long(index, BITS_PER_LONG),
+				       BITS_PER_LONG - 6);
 
 	return xa_mk_value(hash << 5 | order);
 }
+EXPORT_SYMBOL_IF_KUNIT(mp2_tag_of);
 
 /*
  * The record of a folio: its mapping, index and order, which migration

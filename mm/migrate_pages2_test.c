@@ -382,6 +382,25 @@ static void rewrite_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->flags, pol.flags);
 }
 
+/*
+ * The records of two folios of neighbouring anon_vmas (their mappings a
+ * few bytes apart) at indexes that differ in the same bits: a tag must
+ * not take one for the other, or a pfn reused by the second looks done.
+ */
+static void tags_tell_neighbours_apart(struct kunit *test)
+{
+	unsigned long anon = 0xffff888012345601UL, bit;
+	pgoff_t index = 0x7f0000UL;
+
+	KUNIT_EXPECT_PTR_EQ(test, mp2_tag_of((void *)anon, index, 0),
+			    mp2_tag_of((void *)anon, index, 0));
+	KUNIT_EXPECT_PTR_NE(test, mp2_tag_of((void *)anon, index, 0),
+			    mp2_tag_of((void *)anon, index, 9));
+	for (bit = 1UL << 3; bit < 1UL << 12; bit <<= 1)
+		KUNIT_EXPECT_PTR_NE(test, mp2_tag_of((void *)anon, index, 0),
+				    mp2_tag_of((void *)(anon ^ bit), index ^ bit, 0));
+}
+
 static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE_PARAM(check_args, args_gen_params),
 	KUNIT_CASE(map_swap),
@@ -395,6 +414,7 @@ static struct kunit_case migrate_pages2_cases[] = {
 	KUNIT_CASE_PARAM(map_lazy, lazy_gen_params),
 	KUNIT_CASE_PARAM(map_from_masks, remap_gen_params),
 	KUNIT_CASE_PARAM(rewrite_policy, policy_gen_params),
+	KUNIT_CASE(tags_tell_neighbours_apart),
 	{}
 };
 
