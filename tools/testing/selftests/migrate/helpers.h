@@ -485,6 +485,46 @@ static inline long node_free_pages(int node)
 	return zone_pages(node, " pages free %ld") + zone_pages(node, " count: %ld");
 }
 
+/*
+ * Free blocks of a node that could hold a THP each (order 9 and above,
+ * from /proc/buddyinfo), after compacting the node if it has fewer than
+ * nr: earlier tests fragment a node's memory.  -1 if unreadable.
+ */
+static inline long node_thp_room(int node, long nr)
+{
+	char path[64], line[512];
+	long room = -1;
+	int pass;
+
+	for (pass = 0; pass < 2 && room < nr; pass++) {
+		FILE *f = fopen("/proc/buddyinfo", "r");
+		int n, off, order;
+		long cnt;
+		char *p;
+
+		if (pass) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/node/node%d/compact", node);
+			write_file(path, "1");
+		}
+		if (!f)
+			return -1;
+		room = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "Node %d, zone %*s%n", &n, &off) != 1 ||
+			    n != node)
+				continue;
+			for (p = line + off, order = 0;
+			     sscanf(p, "%ld%n", &cnt, &off) == 1;
+			     p += off, order++)
+				if (order >= 9)
+					room += cnt << (order - 9);
+		}
+		fclose(f);
+	}
+	return room;
+}
+
 static inline void *map_anon(unsigned long len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
