@@ -1082,10 +1082,12 @@ static void stalls(unsigned long *caller, unsigned long *helpers)
  * needs compaction.  Helpers are io threads, which reclaim_throttle()
  * does not throttle, so they neither reclaim nor compact: they take a
  * large destination only where one is free and leave the rest of the
- * THPs, whole, to the caller, which compacts.  Every THP moves, none is
- * split, and the compaction events are the caller's.  Seen failing
- * before the fix, three runs of three, with helpers: helpers' compaction
- * events 2 to 5 for 16 THPs.
+ * THPs, whole, to the caller, which compacts.  Every page moves, and the
+ * compaction events are the caller's.  No THP is split unless the
+ * caller's compaction itself failed (compact_fail in /proc/vmstat): seen
+ * once in a KASAN boot, 8 of 16 split, the helpers' count 0.  Seen
+ * failing before the fix, three runs of three, with helpers: helpers'
+ * compaction events 2 to 5 for 16 THPs.
  */
 TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 {
@@ -1094,7 +1096,7 @@ TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 	unsigned long filler_len, by_caller, by_helpers, counts[MAX_TEST_NODES];
 	struct migrate_pages_stats st;
 	char *huge, *filler;
-	long kb;
+	long kb, failed;
 
 	if (access(COMPACT_EVENT, W_OK) || access(RECLAIM_EVENT, W_OK))
 		SKIP(return, "tracefs or the compaction and reclaim events are missing");
@@ -1115,17 +1117,22 @@ TEST_F_TIMEOUT(counts, thp_toward_fragmented_node_compacted_by_caller_only, 300)
 	close(fd);
 	ASSERT_EQ(0, write_file(COMPACT_EVENT, "1"));
 	ASSERT_EQ(0, write_file(RECLAIM_EVENT, "1"));
+	failed = read_key("/proc/vmstat", "compact_fail ");
 	EXPECT_EQ(0, mp2_call_range(0, 0, o, n, 1, huge, NR_THP * THP, &st));
+	failed = read_key("/proc/vmstat", "compact_fail ") - failed;
 	write_file(COMPACT_EVENT, "0");
 	write_file(RECLAIM_EVENT, "0");
 	stalls(&by_caller, &by_helpers);
 	munmap(filler, filler_len);
 
 	EXPECT_STATS(&st, NR_THP * THP / PAGE, NR_THP * THP / PAGE, 0, 0, 0);
-	EXPECT_EQ(0, st.split);
+	if (failed)
+		TH_LOG("compaction failed %ld times: %llu THPs split", failed, st.split);
+	else
+		EXPECT_EQ(0, st.split);
 	ASSERT_EQ(0, count_nodes(0, huge, NR_THP * THP / PAGE, counts));
 	EXPECT_EQ(NR_THP * THP / PAGE, counts[3]);
-	EXPECT_EQ(kb, anon_huge_kb());
+	EXPECT_EQ(kb - (long)(st.split * THP / 1024), anon_huge_kb());
 	EXPECT_EQ(-1, check_pattern(huge, NR_THP * THP / PAGE, SEED));
 	/* The node was fragmented enough that the move had to compact. */
 	EXPECT_LT(0, by_caller);
