@@ -15,11 +15,11 @@
  * NUMA balancing sends it.
  *
  * A map replaced or cleared takes its marks with it (mp2_lazy_replace()),
- * and a fork gives the child, which has no map, none (copy_present_ptes()),
- * so that a mark does not outlive its map and turn into a move toward the
- * touching thread's node.  Only a mark that mremap() carried out of the
- * map's range can: its fault moves nothing while NUMA balancing is off,
- * and is balancing's while it is on.
+ * a fork gives the child, which has no map, none (copy_present_ptes()),
+ * and mremap() moves none (move_ptes()), so that a mark does not outlive
+ * its map and turn into a move toward the touching thread's node.  While
+ * a replaced map's marks are being removed, and wherever NUMA balancing
+ * makes no marks, a fault the map does not cover moves nothing.
  *
  * Called by the syscall (the map), the batch's walk (what is marked) and
  * the hinting fault (where a page goes); it calls mempolicy and mprotect,
@@ -44,15 +44,18 @@
 #include "migrate_pages2.h"
 
 /*
- * Can a hinting fault be taken in @vma, and move what it maps there?  Not
- * where userfaultfd's read-write protection makes its own PROT_NONE
- * entries, whose faults go to userfaultfd.
+ * Can a hinting fault be taken in @vma, and move what it maps there: may
+ * it hold marks.  To be marked (@mark), not where userfaultfd protects:
+ * read-write protection makes its own PROT_NONE entries, whose faults go
+ * to userfaultfd, and an entry it protects later keeps its uffd bit,
+ * which tells a mark from its own to the removal and to a fork.
  */
-static bool mp2_lazy_vma(struct vm_area_struct *vma)
+static bool mp2_lazy_vma(struct vm_area_struct *vma, bool mark)
 {
-	return vma_is_accessible(vma) && !is_vm_hugetlb_page(vma) &&
-	       !(vma->vm_flags & VM_MIXEDMAP) && vma_migratable(vma) &&
-	       !userfaultfd_rwp(vma);
+	if (!vma_is_accessible(vma) || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & VM_MIXEDMAP) || !vma_migratable(vma))
+		return false;
+	return !mark || !userfaultfd_protected(vma);
 }
 
 /**
@@ -63,7 +66,7 @@ static bool mp2_lazy_vma(struct vm_area_struct *vma)
  *
  * What a NUMA hinting fault cannot move is moved by the call at once: a
  * hugetlb folio, a folio of a VMA that cannot fault (PROT_NONE) or is
- * VM_MIXEDMAP or armed for userfaultfd read-write protection, what
+ * VM_MIXEDMAP or armed for userfaultfd write or read-write protection, what
  * folio_hint_can_migrate() refuses (KSM and other copy-on-write folios
  * mapped more than once, pinned folios, dirty page cache), and a folio
  * whose destination is outside the targets' cpusets: the touching thread
@@ -80,7 +83,7 @@ bool mp2_lazy_markable(const struct mp2_call *call, struct folio *folio,
 		return false;
 	if (!node_isset(call->map[folio_nid(folio)], call->touch_mems))
 		return false;
-	return mp2_lazy_vma(vma) && folio_hint_can_migrate(folio, vma);
+	return mp2_lazy_vma(vma, true) && folio_hint_can_migrate(folio, vma);
 }
 
 /*
@@ -134,7 +137,7 @@ static void mp2_lazy_mark_range(struct mm_struct *mm, unsigned long start,
 		unsigned long head = ALIGN_DOWN(s, PMD_SIZE);
 		unsigned long tail = ALIGN_DOWN(e - 1, PMD_SIZE);
 
-		if (!mp2_lazy_vma(vma))
+		if (!mp2_lazy_vma(vma, mark))
 			continue;
 		if (head != s && mp2_huge_pmd_at(vma, s)) {
 			mp2_lazy_mark_span(vma, max(head, vma->vm_start),
@@ -201,31 +204,73 @@ static struct mp2_lazy_map *mp2_lazy_alloc(const struct mp2_call *call,
 }
 
 /*
+ * Remove the marks of a replaced map, [@start, @end) of @mm, a PMD's span
+ * per hold of the mmap read lock (rule 7: the target's mmap() waits one
+ * batch at most).  Between holds a fork or mremap() strips the marks it
+ * copies or moves (mp2_lazy_may_be_marked()).
+ */
+static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long next;
+
+	while (start < end) {
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		vma = find_vma(mm, start);
+		if (!vma || vma->vm_start >= end) {
+			mmap_read_unlock(mm);
+			break;
+		}
+		start = max(start, vma->vm_start);
+		next = min(ALIGN_DOWN(start, PMD_SIZE) + PMD_SIZE, end);
+		mp2_lazy_mark_range(mm, start, next, false);
+		mmap_read_unlock(mm);
+		start = next;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
  * Replace the map of @mm by @map (NULL: clear it) and remove the old map's
  * marks.  Until they are gone, a fault outside the new map moves nothing:
- * it may be an old mark's.  The read lock keeps a fork out (it would copy
- * old marks), and lets the marks of a lazy call still walking @mm be made
- * for the map it finds under the page table lock: before the exchange
- * they are the old map's, which the pass after it removes.
+ * it may be an old mark's; and for good, in an mm whose removal a fatal
+ * signal cut short (MP2_LAZY_STALE).  The marks of a lazy call walking
+ * @mm meanwhile are made for the map it finds under the page table lock:
+ * before the exchange they are the old map's, which the pass after it
+ * removes.  @mm is held by mmget(), or its mappings are gone.
  */
 static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 {
 	struct mp2_lazy_map *old;
+	int ret = 0;
 
-	if (mmap_read_lock_killable(mm))
+	if (!mmget_not_zero(mm)) {
+		kfree(map);
+		return 0;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		mmput(mm);
+		kfree(map);
 		return -EINTR;
+	}
 	/* Before the map and its marks: a fork reads it (copy_present_ptes()). */
 	if (map)
 		atomic_or(MP2_LAZY_HAD_MAP, &mm->lazy_state);
 	atomic_inc(&mm->lazy_state);
 	old = unrcu_pointer(xchg(&mm->lazy_map, RCU_INITIALIZER(map)));
-	if (old)
-		mp2_lazy_mark_range(mm, old->start, old->end, false);
-	atomic_dec(&mm->lazy_state);
 	mmap_read_unlock(mm);
 	if (old)
+		ret = mp2_lazy_unmark(mm, old->start, old->end);
+	if (ret)
+		atomic_or(MP2_LAZY_STALE, &mm->lazy_state);
+	atomic_dec(&mm->lazy_state);
+	mmput(mm);
+	if (old)
 		kfree_rcu(old, rcu);
-	return 0;
+	return ret;
 }
 
 /**
@@ -243,8 +288,9 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
  *
  * Context: process context; sleeps.
  * Return: 0; -ENOMEM with no map changed; or -EINTR if a fatal signal
- * interrupted the wait for a target's mmap lock, the maps of the targets
- * before it replaced.
+ * interrupted the wait for a target's mmap lock or the removal of its old
+ * marks, the maps of the targets before it replaced (and its own, if the
+ * removal was under way).
  */
 int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 		     u32 nr)
@@ -268,7 +314,7 @@ int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 	for (i = 0; i < nr; i++) {
 		if (!ret)
 			ret = mp2_lazy_replace(mms[i], maps[i]);
-		if (ret)
+		else
 			kfree(maps[i]);
 	}
 	kfree(maps);
@@ -300,11 +346,11 @@ static bool mp2_balancing_marks(struct folio *folio)
  * nowhere if it has become shared since the call and the map does not
  * move shared folios.  Any other folio goes where NUMA balancing sends it
  * (mpol_misplaced()), except while the marks of a replaced map are being
- * removed, or where NUMA balancing makes no marks (off, or in tiering mode
- * alone a top-tier node), when only a mark that mremap() carried out of
- * the map's range can fault: nowhere then, not toward the touching
- * thread's node, which mpol_misplaced() chooses for a task early in its
- * life.
+ * removed (or after a fatal signal cut that short), or where NUMA
+ * balancing makes no marks (off, or in tiering mode alone a top-tier
+ * node), when the mark may be migrate_pages2()'s: nowhere then, not toward
+ * the touching thread's node, which mpol_misplaced() chooses for a task
+ * early in its life.
  *
  * Context: the hinting fault, under the page table lock.
  * Return: the node to move the folio to, or NUMA_NO_NODE.
@@ -328,6 +374,8 @@ int mp2_lazy_target(struct folio *folio, struct vm_fault *vmf,
 			nid = NUMA_NO_NODE;
 	}
 	rcu_read_unlock();
+	/* The map read, then the state: see the count raised before it. */
+	smp_rmb();
 	if (covered || (atomic_read(&mm->lazy_state) & ~MP2_LAZY_HAD_MAP) ||
 	    !mp2_balancing_marks(folio))
 		return nid;

@@ -553,10 +553,10 @@ TEST_F(lazy, forked_child_takes_no_marks)
 }
 
 /*
- * mremap() carries marks out of the map's range, where no removal finds
- * them: with NUMA balancing off such a mark moves nothing, neither after
- * the map is cleared nor in a child forked after the move (which gets no
- * marks), toward the touching thread's node (node 1's CPU) or anywhere.
+ * Pages mremap() moves out of the map's range take no mark with them:
+ * with NUMA balancing off they move nothing, neither after the map is
+ * cleared nor in a child forked after the move, toward the touching
+ * thread's node (node 1's CPU) or anywhere.
  */
 TEST_F(lazy, mremapped_marks_move_nowhere)
 {
@@ -595,6 +595,100 @@ TEST_F(lazy, mremapped_marks_move_nowhere)
 	for (i = 0; i < HALF; i++)
 		EXPECT_EQ(pattern(buf + (HALF + i) * PAGE, SEED),
 			  *(uint64_t *)(moved + i * PAGE));
+}
+
+/*
+ * With NUMA balancing on too: a mark mremap() moved would fault outside
+ * the map's range, and balancing would move the page toward the touching
+ * thread's node (node 1's CPU).  The moved half takes no hinting fault
+ * and stays; the half left in the range still moves to the pair's node.
+ * Seen failing before the fix: the moved half went to node 1.
+ */
+TEST_F(lazy, mremapped_pages_take_no_marks_with_balancing_on)
+{
+	enum { NPAGES = 64, HALF = NPAGES / 2 };
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0), *moved, *hole;
+	unsigned long i;
+	long faults;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, write_file(BALANCING, "1"));
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	hole = mmap(NULL, HALF * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	moved = mremap(buf + HALF * PAGE, HALF * PAGE, HALF * PAGE,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	ASSERT_EQ(hole, moved);
+	self->filler = moved;
+	self->filler_len = HALF * PAGE;
+	faults = hint_faults();
+	ASSERT_EQ(0, touch_on_cpu(moved, HALF, 1, false));
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(HALF, pages_on(0, moved, HALF, 0));
+	for (i = 0; i < HALF; i++)
+		EXPECT_EQ(pattern(buf + (HALF + i) * PAGE, SEED),
+			  *(uint64_t *)(moved + i * PAGE));
+	ASSERT_EQ(0, touch_on_cpu(buf, HALF, 1, false));
+	EXPECT_EQ(HALF, pages_on(0, buf, HALF, 2));
+	EXPECT_EQ(-1, check_pattern(buf, HALF, SEED));
+}
+
+#define LOCK_EVENT	"/sys/kernel/tracing/events/mmap_lock/mmap_lock_acquire_returned/"
+
+/* mmap lock acquisitions by this thread in the trace buffer. */
+static long lock_holds(void)
+{
+	char line[512], me[32];
+	FILE *f = fopen("/sys/kernel/tracing/trace", "r");
+	long n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(me, sizeof(me), "-%d ", (int)syscall(SYS_gettid));
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, me) &&
+		    strstr(line, "mmap_lock_acquire_returned:") &&
+		    strstr(line, "success=true"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Rule 7 for the removal of a cleared map's marks: 64 MiB of marks are
+ * removed a PMD's span per hold of the target's mmap lock, 32 holds at
+ * least, and all of them go (a touch takes no hinting fault and moves
+ * nothing).  Seen failing before the fix: one hold for the whole range.
+ */
+TEST_F(lazy, clearing_the_map_holds_the_lock_a_batch_at_a_time)
+{
+	enum { NPAGES = 16384 };
+	int o[] = { 0 }, n[] = { 2 }, same[] = { 0 }, fd;
+	struct migrate_pages_stats st;
+	char *buf = filled(self, NPAGES, 0);
+	long faults, holds;
+
+	ASSERT_NE(NULL, buf);
+	if (access(LOCK_EVENT "enable", W_OK))
+		SKIP(return, "tracefs or the mmap_lock events are missing");
+	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
+	EXPECT_EQ(NPAGES, st.deferred);
+	fd = open("/sys/kernel/tracing/trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_file(LOCK_EVENT "enable", "1"));
+	EXPECT_EQ(0, lazy_call(0, o, same, 1, buf, self->len, &st));
+	write_file(LOCK_EVENT "enable", "0");
+	holds = lock_holds();
+	EXPECT_LE(NPAGES / 512, holds);
+	faults = hint_faults();
+	touch_read(buf, NPAGES);
+	EXPECT_EQ(0, hint_faults() - faults);
+	EXPECT_EQ(NPAGES, pages_on(0, buf, NPAGES, 0));
+	EXPECT_EQ(-1, check_pattern(buf, NPAGES, SEED));
 }
 
 /*
