@@ -553,6 +553,48 @@ TEST_F(lazy, forked_child_takes_no_marks)
 }
 
 /*
+ * Mark @npages of @buf (filled on node 0) for 0 -> 2 and move the second
+ * half, with mremap(), to a place outside the range; the moved half is
+ * the fixture's filler.  Returns where it went, or NULL.
+ */
+static char *mark_and_move_half(struct _test_data_lazy *self, char *buf,
+				unsigned long npages)
+{
+	unsigned long half = npages / 2;
+	int o[] = { 0 }, n[] = { 2 };
+	struct migrate_pages_stats st;
+	char *hole, *moved;
+
+	if (lazy_call(0, o, n, 1, buf, npages * PAGE, &st) || st.deferred != npages)
+		return NULL;
+	hole = mmap(NULL, half * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hole == MAP_FAILED)
+		return NULL;
+	moved = mremap(buf + half * PAGE, half * PAGE, half * PAGE,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	if (moved != hole) {
+		munmap(hole, half * PAGE);
+		return NULL;
+	}
+	self->filler = moved;
+	self->filler_len = half * PAGE;
+	return moved;
+}
+
+/* The pattern of the moved half is of the addresses it was filled at. */
+static bool moved_half_intact(const char *buf, const char *moved,
+			      unsigned long half)
+{
+	unsigned long i;
+
+	for (i = 0; i < half; i++)
+		if (pattern(buf + (half + i) * PAGE, SEED) !=
+		    *(const uint64_t *)(moved + i * PAGE))
+			return false;
+	return true;
+}
+
+/*
  * Pages mremap() moves out of the map's range take no mark with them:
  * with NUMA balancing off they move nothing, neither after the map is
  * cleared nor in a child forked after the move, toward the touching
@@ -561,23 +603,14 @@ TEST_F(lazy, forked_child_takes_no_marks)
 TEST_F(lazy, mremapped_marks_move_nowhere)
 {
 	enum { NPAGES = 64, HALF = NPAGES / 2 };
-	int o[] = { 0 }, n[] = { 2 }, same[] = { 0 }, status;
+	int o[] = { 0 }, same[] = { 0 }, status;
 	struct migrate_pages_stats st;
-	char *buf = filled(self, NPAGES, 0), *moved, *hole;
-	unsigned long i;
+	char *buf = filled(self, NPAGES, 0), *moved;
 	pid_t pid;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
-	EXPECT_EQ(NPAGES, st.deferred);
-	/* The second half, marked, to a place outside the range. */
-	hole = mmap(NULL, HALF * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, hole);
-	moved = mremap(buf + HALF * PAGE, HALF * PAGE, HALF * PAGE,
-		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
-	ASSERT_EQ(hole, moved);
-	self->filler = moved;
-	self->filler_len = HALF * PAGE;
+	moved = mark_and_move_half(self, buf, NPAGES);
+	ASSERT_NE(NULL, moved);
 	/* Reads: a write would copy the page, on the child's node. */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -591,10 +624,7 @@ TEST_F(lazy, mremapped_marks_move_nowhere)
 	ASSERT_EQ(0, lazy_call(0, o, same, 1, buf, HALF * PAGE, &st));
 	ASSERT_EQ(0, touch_on_cpu(moved, HALF, 1, false));
 	EXPECT_EQ(HALF, pages_on(0, moved, HALF, 0));
-	/* The pattern is of the addresses the pages were filled at. */
-	for (i = 0; i < HALF; i++)
-		EXPECT_EQ(pattern(buf + (HALF + i) * PAGE, SEED),
-			  *(uint64_t *)(moved + i * PAGE));
+	EXPECT_TRUE(moved_half_intact(buf, moved, HALF));
 }
 
 /*
@@ -607,30 +637,18 @@ TEST_F(lazy, mremapped_marks_move_nowhere)
 TEST_F(lazy, mremapped_pages_take_no_marks_with_balancing_on)
 {
 	enum { NPAGES = 64, HALF = NPAGES / 2 };
-	int o[] = { 0 }, n[] = { 2 };
-	struct migrate_pages_stats st;
-	char *buf = filled(self, NPAGES, 0), *moved, *hole;
-	unsigned long i;
+	char *buf = filled(self, NPAGES, 0), *moved;
 	long faults;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, write_file(BALANCING, "1"));
-	ASSERT_EQ(0, lazy_call(0, o, n, 1, buf, self->len, &st));
-	EXPECT_EQ(NPAGES, st.deferred);
-	hole = mmap(NULL, HALF * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, hole);
-	moved = mremap(buf + HALF * PAGE, HALF * PAGE, HALF * PAGE,
-		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
-	ASSERT_EQ(hole, moved);
-	self->filler = moved;
-	self->filler_len = HALF * PAGE;
+	moved = mark_and_move_half(self, buf, NPAGES);
+	ASSERT_NE(NULL, moved);
 	faults = hint_faults();
 	ASSERT_EQ(0, touch_on_cpu(moved, HALF, 1, false));
 	EXPECT_EQ(0, hint_faults() - faults);
 	EXPECT_EQ(HALF, pages_on(0, moved, HALF, 0));
-	for (i = 0; i < HALF; i++)
-		EXPECT_EQ(pattern(buf + (HALF + i) * PAGE, SEED),
-			  *(uint64_t *)(moved + i * PAGE));
+	EXPECT_TRUE(moved_half_intact(buf, moved, HALF));
 	ASSERT_EQ(0, touch_on_cpu(buf, HALF, 1, false));
 	EXPECT_EQ(HALF, pages_on(0, buf, HALF, 2));
 	EXPECT_EQ(-1, check_pattern(buf, HALF, SEED));
