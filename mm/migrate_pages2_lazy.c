@@ -32,12 +32,14 @@
 #include <linux/pgtable.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/pagewalk.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/sysctl.h>
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/vmstat.h>
+#include <linux/workqueue.h>
 #include <asm/tlb.h>
 
 #include "internal.h"
@@ -203,48 +205,117 @@ static struct mp2_lazy_map *mp2_lazy_alloc(const struct mp2_call *call,
 	return map;
 }
 
+/* pmd_entry: the first PMD of the walk that maps anything. */
+static int mp2_populated_pmd(pmd_t *pmd, unsigned long addr,
+			     unsigned long next, struct mm_walk *walk)
+{
+	*(unsigned long *)walk->private = addr;
+	return 1;
+}
+
+static const struct mm_walk_ops mp2_populated_ops = {
+	.pmd_entry = mp2_populated_pmd,
+	.walk_lock = PGWALK_RDLOCK,
+};
+
 /*
- * Remove the marks of a replaced map, [@start, @end) of @mm, a PMD's span
- * per hold of the mmap read lock (rule 7: the target's mmap() waits one
- * batch at most).  Between holds a fork or mremap() strips the marks it
- * copies or moves (mp2_lazy_may_be_marked()).
+ * Remove the marks of a replaced map from *@start to @end of @mm, a PMD's
+ * span per hold of the mmap read lock (rule 7: the target's mmap() waits
+ * one batch at most), skipping what no page table maps: the cost follows
+ * the memory present, not the range.  Between holds a fork or mremap()
+ * strips the marks it copies or moves (mp2_lazy_may_be_marked()).
+ * *@start is where it stopped: -EINTR for a fatal signal.
  */
-static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long start,
+static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
 			   unsigned long end)
 {
-	struct vm_area_struct *vma;
-	unsigned long next;
+	unsigned long addr = *start, next, found;
+	int ret = 0;
 
-	while (start < end) {
-		if (mmap_read_lock_killable(mm))
-			return -EINTR;
-		vma = find_vma(mm, start);
-		if (!vma || vma->vm_start >= end) {
-			mmap_read_unlock(mm);
+	while (addr < end) {
+		if (fatal_signal_pending(current) ||
+		    mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
 			break;
 		}
-		start = max(start, vma->vm_start);
-		next = min(ALIGN_DOWN(start, PMD_SIZE) + PMD_SIZE, end);
-		mp2_lazy_mark_range(mm, start, next, false);
+		found = end;
+		if (walk_page_range(mm, addr, end, &mp2_populated_ops, &found) <= 0) {
+			mmap_read_unlock(mm);
+			addr = end;
+			break;
+		}
+		addr = max(addr, found);
+		next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, end);
+		mp2_lazy_mark_range(mm, addr, next, false);
 		mmap_read_unlock(mm);
-		start = next;
+		addr = next;
 		cond_resched();
 	}
-	return 0;
+	*start = addr;
+	return ret;
+}
+
+/* A removal of @old's marks from @mm is done: what it held goes. */
+static void mp2_lazy_removed(struct mm_struct *mm, struct mp2_lazy_map *old)
+{
+	atomic_dec(&mm->lazy_state);
+	mmput(mm);
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+/* The rest of a removal a fatal signal cut short. */
+struct mp2_unmark_work {
+	struct work_struct work;
+	struct mm_struct *mm;
+	struct mp2_lazy_map *old;
+	unsigned long start;
+};
+
+static void mp2_lazy_unmark_fn(struct work_struct *work)
+{
+	struct mp2_unmark_work *w = container_of(work, struct mp2_unmark_work,
+						 work);
+
+	mp2_lazy_unmark(w->mm, &w->start, w->old->end);
+	mp2_lazy_removed(w->mm, w->old);
+	kfree(w);
+}
+
+/*
+ * Hand the rest of a removal to a worker, with the reference to @mm and
+ * the raised count, so that the dying caller returns now and no mark
+ * outlives the removal.  False if there is no memory for it.
+ */
+static bool mp2_lazy_unmark_later(struct mm_struct *mm,
+				  struct mp2_lazy_map *old, unsigned long start)
+{
+	struct mp2_unmark_work *w = kmalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return false;
+	INIT_WORK(&w->work, mp2_lazy_unmark_fn);
+	w->mm = mm;
+	w->old = old;
+	w->start = start;
+	queue_work(system_dfl_long_wq, &w->work);
+	return true;
 }
 
 /*
  * Replace the map of @mm by @map (NULL: clear it) and remove the old map's
  * marks.  Until they are gone, a fault outside the new map moves nothing:
- * it may be an old mark's; and for good, in an mm whose removal a fatal
- * signal cut short (MP2_LAZY_STALE).  The marks of a lazy call walking
- * @mm meanwhile are made for the map it finds under the page table lock:
- * before the exchange they are the old map's, which the pass after it
- * removes.  @mm is held by mmget(), or its mappings are gone.
+ * it may be an old mark's.  A fatal signal leaves the rest of the removal
+ * to a worker (or, with no memory for one, the mm's uncovered faults
+ * moving nothing for good: MP2_LAZY_STALE).  The marks of a lazy call
+ * walking @mm meanwhile are made for the map it finds under the page
+ * table lock: before the exchange they are the old map's, which the pass
+ * after it removes.  @mm is held by mmget(), or its mappings are gone.
  */
 static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 {
 	struct mp2_lazy_map *old;
+	unsigned long start;
 	int ret = 0;
 
 	if (!mmget_not_zero(mm)) {
@@ -262,14 +333,15 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 	atomic_inc(&mm->lazy_state);
 	old = unrcu_pointer(xchg(&mm->lazy_map, RCU_INITIALIZER(map)));
 	mmap_read_unlock(mm);
-	if (old)
-		ret = mp2_lazy_unmark(mm, old->start, old->end);
-	if (ret)
-		atomic_or(MP2_LAZY_STALE, &mm->lazy_state);
-	atomic_dec(&mm->lazy_state);
-	mmput(mm);
-	if (old)
-		kfree_rcu(old, rcu);
+	if (old) {
+		start = old->start;
+		ret = mp2_lazy_unmark(mm, &start, old->end);
+		if (ret && mp2_lazy_unmark_later(mm, old, start))
+			return ret;
+		if (ret)
+			atomic_or(MP2_LAZY_STALE, &mm->lazy_state);
+	}
+	mp2_lazy_removed(mm, old);
 	return ret;
 }
 
@@ -290,7 +362,7 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
  * Return: 0; -ENOMEM with no map changed; or -EINTR if a fatal signal
  * interrupted the wait for a target's mmap lock or the removal of its old
  * marks, the maps of the targets before it replaced (and its own, if the
- * removal was under way).
+ * removal was under way: a worker finishes it).
  */
 int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 		     u32 nr)

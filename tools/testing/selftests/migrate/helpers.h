@@ -525,6 +525,33 @@ static inline long node_thp_room(int node, long nr)
 	return room;
 }
 
+/* In a child: tell the parent the call is about to start (kill_when_ready()). */
+static inline void tell_ready(int ready[2])
+{
+	mp2_watch_isolated = false;
+	if (write(ready[1], "r", 1) != 1)
+		_exit(1);
+}
+
+/*
+ * SIGKILL @pid @delay microseconds after it said it is ready (on the pipe
+ * @ready, closed here), and reap it.  Returns its wait status.
+ */
+static inline int kill_when_ready(pid_t pid, int ready[2], useconds_t delay)
+{
+	int status = -1;
+	char c;
+
+	if (read(ready[0], &c, 1) == 1) {
+		usleep(delay);
+		kill(pid, SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	close(ready[0]);
+	close(ready[1]);
+	return status;
+}
+
 static inline void *map_anon(unsigned long len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,

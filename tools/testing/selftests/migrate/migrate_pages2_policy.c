@@ -1045,7 +1045,7 @@ TEST_F_TIMEOUT(policy, killed_caller_stops_in_the_pass, 600)
 	unsigned long i, rewritten = 0;
 	useconds_t delay = 5000;
 	struct migrate_pages_stats st;
-	char *tmp, c;
+	char *tmp;
 	pid_t pid;
 
 	fd = memfd_create("mp2-policies", 0);
@@ -1067,19 +1067,12 @@ TEST_F_TIMEOUT(policy, killed_caller_stops_in_the_pass, 600)
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (!pid) {
-			mp2_watch_isolated = false;
-			if (write(ready[1], "r", 1) != 1)
-				_exit(1);
+			tell_ready(ready);
 			mp2_policy_call(0, MIGRATE_PAGES2_MOVE_ALL, o, n, 1,
 					self->buf, self->len, &st);
 			_exit(0);
 		}
-		ASSERT_EQ(1, read(ready[0], &c, 1));
-		usleep(delay);
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		close(ready[0]);
-		close(ready[1]);
+		status = kill_when_ready(pid, ready, delay);
 		for (rewritten = 0, i = 0; i < NPAGES; i += 2)
 			rewritten += policy_nodes_at(self->buf + i * PAGE, &mode) == MASK(2);
 		if (WIFSIGNALED(status) && rewritten && rewritten < RANGES)
