@@ -39,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/vmstat.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <asm/tlb.h>
 
@@ -205,46 +206,91 @@ static struct mp2_lazy_map *mp2_lazy_alloc(const struct mp2_call *call,
 	return map;
 }
 
+/* How far one hold of the lock looks for a page table: PMDs or holes. */
+#define MP2_UNMARK_LOOK		512
+
+/* Where a removal's walk stopped, and whether at a populated PMD. */
+struct mp2_unmark_walk {
+	unsigned long addr;
+	unsigned int budget;
+	bool populated;
+};
+
 /* pmd_entry: the first PMD of the walk that maps anything. */
 static int mp2_populated_pmd(pmd_t *pmd, unsigned long addr,
 			     unsigned long next, struct mm_walk *walk)
 {
-	*(unsigned long *)walk->private = addr;
+	struct mp2_unmark_walk *w = walk->private;
+
+	w->addr = addr;
+	w->populated = true;
 	return 1;
 }
 
-static const struct mm_walk_ops mp2_populated_ops = {
+/* pte_hole: the walk looks no further than its budget per hold. */
+static int mp2_unmark_hole(unsigned long addr, unsigned long next, int depth,
+			   struct mm_walk *walk)
+{
+	struct mp2_unmark_walk *w = walk->private;
+
+	w->addr = next;
+	return --w->budget ? 0 : 1;
+}
+
+/* test_walk: only VMAs that may hold marks (DAX PUDs are not split). */
+static int mp2_unmark_vma(unsigned long start, unsigned long end,
+			  struct mm_walk *walk)
+{
+	struct mp2_unmark_walk *w = walk->private;
+
+	if (!--w->budget) {
+		w->addr = start;
+		return -EAGAIN;
+	}
+	w->addr = end;
+	return mp2_lazy_vma(walk->vma, false) ? 0 : 1;
+}
+
+static const struct mm_walk_ops mp2_unmark_ops = {
 	.pmd_entry = mp2_populated_pmd,
+	.pte_hole = mp2_unmark_hole,
+	.test_walk = mp2_unmark_vma,
 	.walk_lock = PGWALK_RDLOCK,
 };
 
 /*
  * Remove the marks of a replaced map from *@start to @end of @mm, a PMD's
  * span per hold of the mmap read lock (rule 7: the target's mmap() waits
- * one batch at most), skipping what no page table maps: the cost follows
- * the memory present, not the range.  Between holds a fork or mremap()
- * strips the marks it copies or moves (mp2_lazy_may_be_marked()).
+ * one batch at most), skipping where no page table is, MP2_UNMARK_LOOK
+ * entries or VMAs per hold at most: the cost follows the page tables
+ * present, not the range.  Between holds a fork or mremap() strips the
+ * marks it copies or moves (mp2_lazy_may_be_marked()).  A target that has
+ * exited (the reference held here is its mm's last) needs none removed.
  * *@start is where it stopped: -EINTR for a fatal signal.
  */
 static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
 			   unsigned long end)
 {
-	unsigned long addr = *start, next, found;
+	unsigned long addr = *start, next;
+	struct mp2_unmark_walk w;
 	int ret = 0;
 
-	while (addr < end) {
+	while (addr < end && atomic_read(&mm->mm_users) > 1) {
 		if (fatal_signal_pending(current) ||
 		    mmap_read_lock_killable(mm)) {
 			ret = -EINTR;
 			break;
 		}
-		found = end;
-		if (walk_page_range(mm, addr, end, &mp2_populated_ops, &found) <= 0) {
+		w = (struct mp2_unmark_walk){ .addr = end,
+					      .budget = MP2_UNMARK_LOOK };
+		walk_page_range(mm, addr, end, &mp2_unmark_ops, &w);
+		if (!w.populated) {
 			mmap_read_unlock(mm);
-			addr = end;
-			break;
+			addr = max(addr, min(w.addr, end));
+			cond_resched();
+			continue;
 		}
-		addr = max(addr, found);
+		addr = max(addr, w.addr);
 		next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, end);
 		mp2_lazy_mark_range(mm, addr, next, false);
 		mmap_read_unlock(mm);
@@ -255,10 +301,16 @@ static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
 	return ret;
 }
 
+/* In &mm_struct.lazy_state: the count of removals under way. */
+#define MP2_LAZY_REMOVALS	(MP2_LAZY_STALE - 1)
+
 /* A removal of @old's marks from @mm is done: what it held goes. */
 static void mp2_lazy_removed(struct mm_struct *mm, struct mp2_lazy_map *old)
 {
 	atomic_dec(&mm->lazy_state);
+	/* The count, then the wake-up: see mp2_lazy_replace()'s wait. */
+	smp_mb__after_atomic();
+	wake_up_var(&mm->lazy_state);
 	mmput(mm);
 	if (old)
 		kfree_rcu(old, rcu);
@@ -305,7 +357,9 @@ static bool mp2_lazy_unmark_later(struct mm_struct *mm,
 /*
  * Replace the map of @mm by @map (NULL: clear it) and remove the old map's
  * marks.  Until they are gone, a fault outside the new map moves nothing:
- * it may be an old mark's.  A fatal signal leaves the rest of the removal
+ * it may be an old mark's.  A removal under way (a worker's, or another
+ * call's) is waited for first: it would remove the new map's marks too,
+ * whoever made them.  A fatal signal leaves the rest of the removal
  * to a worker (or, with no memory for one, the mm's uncovered faults
  * moving nothing for good: MP2_LAZY_STALE).  The marks of a lazy call
  * walking @mm meanwhile are made for the map it finds under the page
@@ -322,7 +376,10 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 		kfree(map);
 		return 0;
 	}
-	if (mmap_read_lock_killable(mm)) {
+	if (wait_var_event_killable(&mm->lazy_state,
+				    !(atomic_read(&mm->lazy_state) &
+				      MP2_LAZY_REMOVALS)) ||
+	    mmap_read_lock_killable(mm)) {
 		mmput(mm);
 		kfree(map);
 		return -EINTR;
