@@ -265,7 +265,8 @@ static const struct mm_walk_ops mp2_unmark_ops = {
  * entries or VMAs per hold at most: the cost follows the page tables
  * present, not the range.  Between holds a fork or mremap() strips the
  * marks it copies or moves (mp2_lazy_may_be_marked()).  A target that has
- * exited (the reference held here is its mm's last) needs none removed.
+ * exited (the reference held here is its mm's last user) needs none
+ * removed: it is being torn down.
  * *@start is where it stopped: -EINTR for a fatal signal.
  */
 static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
@@ -283,7 +284,9 @@ static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
 		}
 		w = (struct mp2_unmark_walk){ .addr = end,
 					      .budget = MP2_UNMARK_LOOK };
-		walk_page_range(mm, addr, end, &mp2_unmark_ops, &w);
+		ret = walk_page_range(mm, addr, end, &mp2_unmark_ops, &w);
+		WARN_ON_ONCE(ret < 0 && ret != -EAGAIN);
+		ret = 0;
 		if (!w.populated) {
 			mmap_read_unlock(mm);
 			addr = max(addr, min(w.addr, end));
@@ -304,13 +307,34 @@ static int mp2_lazy_unmark(struct mm_struct *mm, unsigned long *start,
 /* In &mm_struct.lazy_state: the count of removals under way. */
 #define MP2_LAZY_REMOVALS	(MP2_LAZY_STALE - 1)
 
-/* A removal of @old's marks from @mm is done: what it held goes. */
-static void mp2_lazy_removed(struct mm_struct *mm, struct mp2_lazy_map *old)
+/*
+ * Claim @mm's removal count for a replacement, if no removal is under way:
+ * in one step, so that of two calls waiting only one goes on.
+ */
+static bool mp2_lazy_claim(struct mm_struct *mm)
+{
+	int state = atomic_read(&mm->lazy_state);
+
+	do {
+		if (state & MP2_LAZY_REMOVALS)
+			return false;
+	} while (!atomic_try_cmpxchg(&mm->lazy_state, &state, state + 1));
+	return true;
+}
+
+/* Give the claim back, and wake the calls waiting for it. */
+static void mp2_lazy_unclaim(struct mm_struct *mm)
 {
 	atomic_dec(&mm->lazy_state);
 	/* The count, then the wake-up: see mp2_lazy_replace()'s wait. */
 	smp_mb__after_atomic();
 	wake_up_var(&mm->lazy_state);
+}
+
+/* A removal of @old's marks from @mm is done: what it held goes. */
+static void mp2_lazy_removed(struct mm_struct *mm, struct mp2_lazy_map *old)
+{
+	mp2_lazy_unclaim(mm);
 	mmput(mm);
 	if (old)
 		kfree_rcu(old, rcu);
@@ -358,8 +382,9 @@ static bool mp2_lazy_unmark_later(struct mm_struct *mm,
  * Replace the map of @mm by @map (NULL: clear it) and remove the old map's
  * marks.  Until they are gone, a fault outside the new map moves nothing:
  * it may be an old mark's.  A removal under way (a worker's, or another
- * call's) is waited for first: it would remove the new map's marks too,
- * whoever made them.  A fatal signal leaves the rest of the removal
+ * call's) is waited for first, and the count claimed at once
+ * (mp2_lazy_claim()): it would remove the new map's marks too, whoever
+ * made them.  A fatal signal leaves the rest of the removal
  * to a worker (or, with no memory for one, the mm's uncovered faults
  * moving nothing for good: MP2_LAZY_STALE).  The marks of a lazy call
  * walking @mm meanwhile are made for the map it finds under the page
@@ -376,18 +401,19 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
 		kfree(map);
 		return 0;
 	}
-	if (wait_var_event_killable(&mm->lazy_state,
-				    !(atomic_read(&mm->lazy_state) &
-				      MP2_LAZY_REMOVALS)) ||
-	    mmap_read_lock_killable(mm)) {
+	if (wait_var_event_killable(&mm->lazy_state, mp2_lazy_claim(mm))) {
 		mmput(mm);
+		kfree(map);
+		return -EINTR;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		mp2_lazy_removed(mm, NULL);
 		kfree(map);
 		return -EINTR;
 	}
 	/* Before the map and its marks: a fork reads it (copy_present_ptes()). */
 	if (map)
 		atomic_or(MP2_LAZY_HAD_MAP, &mm->lazy_state);
-	atomic_inc(&mm->lazy_state);
 	old = unrcu_pointer(xchg(&mm->lazy_map, RCU_INITIALIZER(map)));
 	mmap_read_unlock(mm);
 	if (old) {
@@ -417,9 +443,10 @@ static int mp2_lazy_replace(struct mm_struct *mm, struct mp2_lazy_map *map)
  *
  * Context: process context; sleeps.
  * Return: 0; -ENOMEM with no map changed; or -EINTR if a fatal signal
- * interrupted the wait for a target's mmap lock or the removal of its old
- * marks, the maps of the targets before it replaced (and its own, if the
- * removal was under way: a worker finishes it).
+ * interrupted the wait for a removal under way or for a target's mmap
+ * lock (that target's map not installed) or the removal of its old marks
+ * (its map installed: a worker finishes the removal), the maps of the
+ * targets before it replaced.
  */
 int mp2_lazy_install(const struct mp2_call *call, struct mm_struct **mms,
 		     u32 nr)
